@@ -1,0 +1,203 @@
+//! `kiln`: argument parsing and printing; all work happens in kiln-train.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kiln_train::bench::{bench, BenchOptions};
+use kiln_train::config::{load_experiment, parse_override, Override};
+use kiln_train::eval::evaluate_run;
+use kiln_train::models::describe_models;
+use kiln_train::progress;
+use kiln_train::reproduce::judge_summary;
+use kiln_train::run::run_experiment;
+use kiln_train::KilnError;
+
+#[derive(Parser)]
+#[command(name = "kiln", version, about = "Train, evaluate and reproduce deep-learning experiments written once for any Burn backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct ExperimentArgs {
+    /// Experiment file, e.g. experiments/mnist-lenet5.toml
+    config: PathBuf,
+    /// Backend to train on (overrides train.backend): ndarray, flex, wgpu, tch, cuda
+    #[arg(long)]
+    backend: Option<String>,
+    /// Override any key: --set optim.lr=0.01 (repeatable)
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train an experiment, writing runs/<name>/<timestamp>/
+    Run {
+        #[command(flatten)]
+        experiment: ExperimentArgs,
+        /// Continue the run in this directory from its newest checkpoint
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<PathBuf>,
+    },
+    /// Train an experiment and compare its metric with the paper's figure (exit 1 if outside tolerance)
+    Reproduce {
+        #[command(flatten)]
+        experiment: ExperimentArgs,
+    },
+    /// Evaluate the newest checkpoint of a run
+    Eval {
+        run_dir: PathBuf,
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// List registered models with parameters and multiply-adds
+    Models {
+        #[arg(long)]
+        json: bool,
+        /// Input shape CxHxW, e.g. 3x224x224 (default: each model's own)
+        #[arg(long)]
+        input: Option<String>,
+    },
+    /// Inspect experiment configs
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Time training steps of a model on a backend
+    Bench {
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value = kiln_train::backend::DEFAULT_BACKEND)]
+        backend: String,
+        #[arg(long, default_value_t = 256)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the config with defaults filled in and overrides applied
+    Show {
+        #[command(flatten)]
+        experiment: ExperimentArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        eprintln!("error: kiln stopped on an internal error: {message}{location}. Checkpoints already written are intact; please report this.");
+    }));
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(args: &ExperimentArgs) -> Result<kiln_train::config::ExperimentConfig, KilnError> {
+    let mut overrides: Vec<Override> = args.overrides.iter().map(|s| parse_override(s)).collect::<Result<_, _>>()?;
+    if let Some(backend) = &args.backend {
+        overrides.push(Override { path: vec!["train".into(), "backend".into()], value: toml::Value::String(backend.clone()) });
+    }
+    Ok(load_experiment(&args.config, &overrides)?)
+}
+
+fn execute(command: Command) -> Result<ExitCode, KilnError> {
+    match command {
+        Command::Run { experiment, resume } => {
+            let cfg = load(&experiment)?;
+            let summary = run_experiment(&cfg, resume.as_deref(), progress::for_stdout().as_mut())?;
+            for (key, value) in &summary.metrics {
+                println!("{key:>16}  {value:.4}");
+            }
+            println!("run written to {}", summary.run_dir);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reproduce { experiment } => {
+            let cfg = load(&experiment)?;
+            let spec = cfg.reproduce.clone().ok_or_else(|| {
+                KilnError::Unsupported(format!("{} has no [reproduce] section to compare with", experiment.config.display()))
+            })?;
+            let summary = run_experiment(&cfg, None, progress::for_stdout().as_mut())?;
+            let v = judge_summary(&spec, &summary)?;
+            let target = if v.target != v.paper { format!("{:.4}", v.target) } else { "=paper".into() };
+            println!("\n{:<16} {:>8} {:>8} {:>8} {:>9}  verdict", "metric", "paper", "target", "kiln", "tolerance");
+            println!(
+                "{:<16} {:>8.4} {:>8} {:>8.4} {:>9.4}  {}",
+                v.metric,
+                v.paper,
+                target,
+                v.kiln,
+                v.tolerance,
+                if v.pass { "REPRODUCED" } else { "NOT REPRODUCED" }
+            );
+            println!("paper: {}\nrun: {}", v.source, summary.run_dir);
+            Ok(if v.pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Eval { run_dir, backend } => {
+            let metrics = evaluate_run(&run_dir, backend.as_deref(), progress::for_stdout().as_mut())?;
+            for (key, value) in &metrics {
+                println!("{key:>16}  {value:.4}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models { json, input } => {
+            let input = input.map(|s| parse_shape(&s)).transpose()?;
+            let models = describe_models(input)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&models).expect("descriptions serialise"));
+            } else {
+                println!("{:<12} {:>12} {:>14}  {:<10} summary", "name", "parameters", "multiply-adds", "input");
+                for m in models {
+                    let input = format!("{}x{}x{}", m.input[0], m.input[1], m.input[2]);
+                    println!("{:<12} {:>12} {:>14}  {:<10} {}", m.name, m.parameters, m.multiply_adds, input, m.summary);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { action: ConfigAction::Show { experiment } } => {
+            let cfg = load(&experiment)?;
+            print!("{}", toml::to_string_pretty(&cfg).expect("a loaded config serialises"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { model, backend, batch_size, steps, warmup, json } => {
+            let report = bench(&BenchOptions { model, backend, batch_size, steps, warmup })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+            } else {
+                println!(
+                    "{} on {}, batch {}: {:.1} steps/s, {:.0} samples/s, {:.1} ms/step; first step {:.0} ms (JIT and autotune included)",
+                    report.model, report.backend, report.batch_size, report.steps_per_second, report.samples_per_second, report.step_ms, report.first_step_ms
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn parse_shape(text: &str) -> Result<[usize; 3], KilnError> {
+    let dims: Vec<usize> = text.split('x').filter_map(|d| d.trim().parse().ok()).collect();
+    match dims.as_slice() {
+        [c, h, w] if *c > 0 && *h > 0 && *w > 0 => Ok([*c, *h, *w]),
+        _ => Err(KilnError::Unsupported(format!("--input '{text}' is not CxHxW, e.g. 1x28x28"))),
+    }
+}

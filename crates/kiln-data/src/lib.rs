@@ -1,0 +1,16 @@
+//! Datasets in standard formats and the batchers that turn them into tensors.
+//!
+//! kiln ships small real datasets under `datasets/` in the same formats as their full-size
+//! originals, so a loader written here reads both (`--set data.root=/path/to/full/mnist`).
+
+pub mod error;
+pub mod idx;
+pub mod image_batch;
+pub mod mnist;
+pub mod split;
+
+pub use error::DataError;
+pub use idx::{read_idx, IdxArray};
+pub use image_batch::{HostImageBatch, ImageBatch, ImageBatcher};
+pub use mnist::{MnistDataset, MnistSplit};
+pub use split::{epoch_permutation, stratified_split};

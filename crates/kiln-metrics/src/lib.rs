@@ -1,0 +1,10 @@
+//! Streaming metrics: update per batch, read at any time.
+//!
+//! burn-train's metrics are driven by its Learner's event loop; kiln's trainer owns its loop
+//! (see kiln-train's `trainer`), so these accumulate plain numbers that any loop can feed.
+
+pub mod accuracy;
+pub mod mean;
+
+pub use accuracy::Accuracy;
+pub use mean::Mean;

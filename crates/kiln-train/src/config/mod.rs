@@ -1,0 +1,11 @@
+//! Experiment configs: the TOML schema, loading with precise errors, and `--set` overrides.
+
+mod diff;
+mod load;
+mod schema;
+mod suggest;
+
+pub use diff::differing_keys;
+pub use load::{load_experiment, parse_experiment, parse_override, Override};
+pub use schema::*;
+pub use suggest::closest;

@@ -1,0 +1,239 @@
+//! The experiment file's sections. Unknown keys are rejected everywhere; model parameters are
+//! checked against the chosen model's own config by the registry.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    pub experiment: ExperimentSection,
+    pub model: ModelSection,
+    pub data: DataSection,
+    #[serde(default)]
+    pub loss: LossSection,
+    pub optim: OptimSection,
+    #[serde(default)]
+    pub schedule: ScheduleSection,
+    pub train: TrainSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<ReproduceSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSection {
+    pub name: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Runs are written to `<output_dir>/<name>/<timestamp>/`.
+    #[serde(default = "default_output_dir")]
+    pub output_dir: String,
+}
+
+/// `name` picks a registered model; every other key is that model's parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSection {
+    pub name: String,
+    #[serde(flatten)]
+    pub params: toml::Table,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    pub dataset: String,
+    pub root: String,
+    pub batch_size: usize,
+    /// Host threads that prepare batches ahead of the device; 0 prepares them inline.
+    #[serde(default = "default_workers")]
+    pub num_workers: usize,
+    /// Keep only the first N examples of every split (smoke runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Share of the training file held out, stratified by class, for per-epoch validation.
+    #[serde(default = "default_valid_fraction")]
+    pub valid_fraction: f64,
+    /// Training images are translated by up to this many pixels each way (0: no augmentation).
+    #[serde(default)]
+    pub augment_shift: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossSection {
+    #[serde(default = "default_loss")]
+    pub name: String,
+    #[serde(default)]
+    pub label_smoothing: f32,
+}
+
+impl Default for LossSection {
+    fn default() -> Self {
+        Self { name: default_loss(), label_smoothing: 0.0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerName {
+    Sgd,
+    Adam,
+    Adamw,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimSection {
+    pub name: OptimizerName,
+    pub lr: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Adam/AdamW (β1, β2).
+    #[serde(default = "default_betas")]
+    pub betas: [f64; 2],
+    /// Adam/AdamW ε; PyTorch's default.
+    #[serde(default = "default_eps")]
+    pub eps: f64,
+    /// SGD momentum; 0 is plain SGD.
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub nesterov: bool,
+    /// Clip the global gradient norm to this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grad_clip: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleName {
+    Constant,
+    Cosine,
+    LinearWarmup,
+    Step,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSection {
+    #[serde(default = "default_schedule")]
+    pub name: ScheduleName,
+    /// cosine: the learning rate reached at the last step.
+    #[serde(default)]
+    pub min_lr: f64,
+    /// linear_warmup: epochs to ramp from `lr * warmup_start_factor` to `lr`, then constant.
+    #[serde(default = "default_warmup_epochs")]
+    pub warmup_epochs: usize,
+    #[serde(default = "default_warmup_start_factor")]
+    pub warmup_start_factor: f64,
+    /// step: multiply the learning rate by `gamma` every `step_epochs` epochs.
+    #[serde(default = "default_step_epochs")]
+    pub step_epochs: usize,
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+}
+
+impl Default for ScheduleSection {
+    fn default() -> Self {
+        Self {
+            name: default_schedule(),
+            min_lr: 0.0,
+            warmup_epochs: default_warmup_epochs(),
+            warmup_start_factor: default_warmup_start_factor(),
+            step_epochs: default_step_epochs(),
+            gamma: default_gamma(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    Single,
+    Ddp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSection {
+    pub epochs: usize,
+    #[serde(default = "default_backend")]
+    pub backend: String,
+    #[serde(default = "default_devices")]
+    pub devices: usize,
+    #[serde(default = "default_strategy")]
+    pub strategy: Strategy,
+    /// Write a checkpoint every N epochs (the last epoch always gets one).
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: usize,
+}
+
+/// The paper's figure this experiment reproduces, and what kiln should reach on its data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReproduceSection {
+    /// A key of summary.json's `metrics`, e.g. "test/accuracy".
+    pub metric: String,
+    /// The paper's number, on the paper's data.
+    pub paper: f64,
+    /// What this config should reach when its data differs from the paper's (smaller training
+    /// set); the verdict compares against it. Defaults to `paper`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<f64>,
+    pub tolerance: f64,
+    #[serde(default = "default_true")]
+    pub higher_is_better: bool,
+    pub source: String,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+fn default_output_dir() -> String {
+    "runs".into()
+}
+fn default_workers() -> usize {
+    1
+}
+fn default_valid_fraction() -> f64 {
+    0.1
+}
+fn default_loss() -> String {
+    "cross_entropy".into()
+}
+fn default_betas() -> [f64; 2] {
+    [0.9, 0.999]
+}
+fn default_eps() -> f64 {
+    1e-8
+}
+fn default_schedule() -> ScheduleName {
+    ScheduleName::Constant
+}
+fn default_warmup_epochs() -> usize {
+    1
+}
+fn default_warmup_start_factor() -> f64 {
+    0.1
+}
+fn default_step_epochs() -> usize {
+    10
+}
+fn default_gamma() -> f64 {
+    0.1
+}
+fn default_backend() -> String {
+    crate::backend::DEFAULT_BACKEND.into()
+}
+fn default_devices() -> usize {
+    1
+}
+fn default_strategy() -> Strategy {
+    Strategy::Single
+}
+fn default_checkpoint_every() -> usize {
+    1
+}
+fn default_true() -> bool {
+    true
+}

@@ -1,0 +1,51 @@
+//! `kiln reproduce`: a run's metric next to the paper's figure, with a verdict.
+
+use crate::config::ReproduceSection;
+use crate::error::{KilnError, Result};
+use crate::records::RunSummary;
+
+/// One row of the reproduction table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub metric: String,
+    pub paper: f64,
+    /// The value the verdict compares against (`expected`, else `paper`).
+    pub target: f64,
+    pub kiln: f64,
+    pub tolerance: f64,
+    pub pass: bool,
+    pub source: String,
+}
+
+/// Compares `summary` against `spec`: higher-is-better metrics pass at `kiln ≥ target − tolerance`,
+/// others at `kiln ≤ target + tolerance`.
+///
+/// ```
+/// use kiln_train::config::ReproduceSection;
+/// let spec = ReproduceSection { metric: "test/accuracy".into(), paper: 0.9905, expected: Some(0.985),
+///     tolerance: 0.005, higher_is_better: true, source: "LeCun et al. 1998".into() };
+/// assert!(kiln_train::reproduce::judge(&spec, 0.981).pass);
+/// assert!(!kiln_train::reproduce::judge(&spec, 0.979).pass);
+/// ```
+pub fn judge(spec: &ReproduceSection, kiln: f64) -> Verdict {
+    let target = spec.expected.unwrap_or(spec.paper);
+    let pass = if spec.higher_is_better { kiln >= target - spec.tolerance } else { kiln <= target + spec.tolerance };
+    Verdict {
+        metric: spec.metric.clone(),
+        paper: spec.paper,
+        target,
+        kiln,
+        tolerance: spec.tolerance,
+        pass,
+        source: spec.source.clone(),
+    }
+}
+
+/// Looks the metric up in a finished run's summary.
+pub fn judge_summary(spec: &ReproduceSection, summary: &RunSummary) -> Result<Verdict> {
+    let kiln = summary.metrics.get(&spec.metric).copied().ok_or_else(|| {
+        let known: Vec<&str> = summary.metrics.keys().map(String::as_str).collect();
+        KilnError::Unsupported(format!("[reproduce] metric '{}' is not in the run's metrics ({})", spec.metric, known.join(", ")))
+    })?;
+    Ok(judge(spec, kiln))
+}

@@ -1,0 +1,100 @@
+//! Image classification: data from the config, cross-entropy, accuracy.
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use kiln_data::{stratified_split, ImageBatcher, MnistDataset, MnistSplit};
+use kiln_losses::CrossEntropyConfig;
+use kiln_metrics::{Accuracy, Mean};
+use kiln_vision::ImageClassifier;
+
+use crate::config::{closest, ExperimentConfig};
+use crate::error::{KilnError, Result};
+use crate::pipeline::for_each_batch;
+use crate::progress::{Phase, StepProgress, TrainingObserver};
+
+pub const DATASETS: [&str; 1] = ["mnist"];
+pub const LOSSES: [&str; 1] = ["cross_entropy"];
+
+/// Train, validation and test examples of an experiment.
+pub struct ClassificationData {
+    pub train: MnistDataset,
+    pub test: MnistDataset,
+    pub train_indices: Vec<usize>,
+    pub valid_indices: Vec<usize>,
+    pub batcher: ImageBatcher,
+}
+
+impl ClassificationData {
+    pub fn load(cfg: &ExperimentConfig) -> Result<Self> {
+        let d = &cfg.data;
+        if !DATASETS.contains(&d.dataset.as_str()) {
+            let hint = closest(&d.dataset, DATASETS).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
+            return Err(KilnError::Unsupported(format!(
+                "unknown dataset '{}' in [data] (known: {}){hint}",
+                d.dataset,
+                DATASETS.join(", ")
+            )));
+        }
+        let root = std::path::Path::new(&d.root);
+        let train = MnistDataset::load(root, MnistSplit::Train, d.limit)?;
+        let test = MnistDataset::load(root, MnistSplit::Test, d.limit)?;
+        let (train_indices, valid_indices) = if d.valid_fraction > 0.0 {
+            stratified_split(&train.labels, d.valid_fraction, cfg.experiment.seed)
+        } else {
+            ((0..train.len()).collect(), Vec::new())
+        };
+        if train_indices.is_empty() || test.is_empty() {
+            return Err(KilnError::Unsupported(format!("dataset '{}' leaves no training or test examples", d.root)));
+        }
+        Ok(Self { train, test, train_indices, valid_indices, batcher: ImageBatcher::mnist() })
+    }
+}
+
+/// Loss and accuracy of one pass over a split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassMetrics {
+    pub loss: f64,
+    pub accuracy: f64,
+    pub samples_per_second: f64,
+}
+
+/// Evaluates `model` (no gradients) on `indices` of `dataset`, reporting to `observer`.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate<B: Backend, M: ImageClassifier<B>>(
+    model: &M,
+    dataset: &MnistDataset,
+    indices: &[usize],
+    data: &ClassificationData,
+    cfg: &ExperimentConfig,
+    device: &B::Device,
+    phase: Phase,
+    (epoch, epochs): (usize, usize),
+    observer: &mut dyn TrainingObserver,
+) -> Result<PassMetrics> {
+    let loss_fn = CrossEntropyConfig::new().init::<B>(device);
+    let (mut loss, mut accuracy) = (Mean::default(), Accuracy::default());
+    let steps = indices.len().div_ceil(cfg.data.batch_size);
+    observer.on_phase_start(phase, epoch, epochs, steps);
+    let start = Instant::now();
+    let mut progress = StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 };
+    let mut seen = 0usize;
+    let make = |chunk: &[usize], _| data.batcher.host_batch(dataset, chunk);
+    for_each_batch(indices, cfg.data.batch_size, cfg.data.num_workers, make, |host| {
+        let n = host.len();
+        let batch = host.to_device::<B>(device);
+        let logits = model.logits(batch.images);
+        let batch_loss: f64 = loss_fn.forward(logits.clone(), batch.targets.clone()).into_scalar().elem();
+        loss.update(batch_loss, n as u64);
+        accuracy.update(logits, batch.targets);
+        seen += n;
+        progress.step += 1;
+        progress.loss = loss.value().unwrap_or(0.0);
+        progress.accuracy = accuracy.value().unwrap_or(0.0);
+        progress.samples_per_second = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        observer.on_step(&progress);
+        Ok(())
+    })?;
+    observer.on_phase_end(&progress);
+    Ok(PassMetrics { loss: progress.loss, accuracy: progress.accuracy, samples_per_second: progress.samples_per_second })
+}

@@ -1,0 +1,14 @@
+use burn::prelude::*;
+
+/// A network that maps images `[N, C, H, W]` to class logits `[N, K]`.
+///
+/// The classification task in kiln-train needs nothing more from a model, so any backbone
+/// that implements this trains from an experiment config.
+pub trait ImageClassifier<B: Backend> {
+    fn logits(&self, images: Tensor<B, 4>) -> Tensor<B, 2>;
+
+    /// Multiply-adds and output shape of one forward pass on an input of `[C, H, W]`.
+    fn complexity(&self, input: [usize; 3]) -> Complexity;
+}
+
+pub use crate::complexity::Complexity;

@@ -1,0 +1,16 @@
+//! Vision building blocks and backbones, generic over any Burn `Backend`.
+//!
+//! Every model is a `FooConfig` (`#[derive(Config)]`, defaults from the paper) with
+//! `init(&device) -> Foo<B>` and a `Foo<B>` (`#[derive(Module)]`) with `forward`.
+
+pub mod activation;
+pub mod classifier;
+pub mod complexity;
+pub mod lenet5;
+pub mod mnist_cnn;
+
+pub use activation::Activation;
+pub use classifier::ImageClassifier;
+pub use complexity::{Complexity, ShapeTrace};
+pub use lenet5::{LeNet5, LeNet5Config, Subsampling};
+pub use mnist_cnn::{MnistCnn, MnistCnnConfig};
