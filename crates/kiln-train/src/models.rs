@@ -56,6 +56,6 @@ impl<B: AutodiffBackend> ClassifierTask<B> for Measure {
         M: AutodiffModule<B> + ImageClassifier<B> + 'static,
         M::InnerModule: ImageClassifier<B::InnerBackend>,
     {
-        (model.num_params(), model.complexity(self.input).multiply_adds)
+        (kiln_vision::complexity::trainable_parameters(&model), model.complexity(self.input).multiply_adds)
     }
 }

@@ -122,7 +122,7 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         M::InnerModule: ImageClassifier<B::InnerBackend>,
     {
         let FitJob { cfg, data, paths, observer, checkpoint, started } = self.job;
-        let parameters = model.num_params();
+        let parameters = kiln_vision::complexity::trainable_parameters(&model);
         observer.on_run_start(&paths.dir, self.backend, checkpoint.as_ref().map(|c| c.state.epoch));
         let outcome = fit(model, cfg, data, &self.device, paths, observer, checkpoint);
         let summary = |status: &str, metrics: BTreeMap<String, f64>, state: &crate::checkpoint::TrainerState| RunSummary {

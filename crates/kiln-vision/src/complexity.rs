@@ -52,3 +52,33 @@ impl ShapeTrace {
         Complexity { multiply_adds: self.multiply_adds, output: self.shape }
     }
 }
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::{Backend, Tensor};
+
+/// Trainable parameters, as PyTorch's `sum(p.numel() for p in model.parameters())` counts them:
+/// batch-norm running statistics are state, not parameters (Burn's `num_params` counts both).
+///
+/// Trainability is read from gradient tracking, so call it on a module built on an autodiff
+/// backend.
+///
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use burn::nn::BatchNormConfig;
+/// let norm = BatchNormConfig::new(8).init::<Autodiff<NdArray>>(&Default::default());
+/// assert_eq!(kiln_vision::complexity::trainable_parameters(&norm), 16); // γ and β
+/// ```
+pub fn trainable_parameters<B: Backend, M: Module<B>>(module: &M) -> usize {
+    struct Count(usize);
+    impl<B: Backend> ModuleVisitor<B> for Count {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let tensor = param.val();
+            if tensor.is_require_grad() {
+                self.0 += tensor.shape().num_elements();
+            }
+        }
+    }
+    let mut count = Count(0);
+    module.visit(&mut count);
+    count.0
+}

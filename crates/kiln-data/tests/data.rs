@@ -1,0 +1,221 @@
+//! kiln-data against hand-made files and published facts about MNIST.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use kiln_data::image_batch::translate;
+use kiln_data::idx::parse_idx;
+use kiln_data::{epoch_permutation, read_idx, stratified_split, DataError, ImageBatcher, MnistDataset, MnistSplit};
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist")
+}
+
+/// Header bytes: two zeros, type, rank, big-endian dimensions.
+fn idx_bytes(type_byte: u8, dims: &[u32], payload: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, type_byte, dims.len() as u8];
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+fn parse(bytes: &[u8]) -> Result<kiln_data::IdxArray, DataError> {
+    parse_idx(bytes, Path::new("test.idx"))
+}
+
+fn reason(result: Result<kiln_data::IdxArray, DataError>) -> String {
+    match result {
+        Err(DataError::MalformedIdx { reason, .. }) => reason,
+        other => panic!("expected a malformed-IDX error, got {other:?}"),
+    }
+}
+
+mod idx {
+    use super::*;
+
+    #[test]
+    fn reads_a_hand_made_matrix() {
+        let array = parse(&idx_bytes(0x08, &[2, 3], &[1, 2, 3, 4, 5, 6])).unwrap();
+        assert_eq!(array.dims, vec![2, 3]);
+        assert_eq!(array.data, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn reads_gzip_by_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.gz");
+        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
+        gz.write_all(&idx_bytes(0x08, &[4], &[7, 0, 9, 1])).unwrap();
+        gz.finish().unwrap();
+        assert_eq!(read_idx(&path).unwrap().data, vec![7, 0, 9, 1]);
+    }
+
+    #[test]
+    fn rejects_a_bad_magic_number() {
+        assert!(reason(parse(&[1, 0, 8, 1, 0, 0, 0, 1, 5])).contains("bad magic"));
+    }
+
+    #[test]
+    fn rejects_element_types_other_than_unsigned_byte() {
+        assert!(reason(parse(&idx_bytes(0x0D, &[1], &[0, 0, 0, 0]))).contains("0x0d"));
+    }
+
+    #[test]
+    fn rejects_a_truncated_header() {
+        assert!(reason(parse(&[0, 0, 8, 3, 0, 0, 0, 2, 0, 0])).contains("truncated before dimension 1"));
+    }
+
+    #[test]
+    fn rejects_truncated_data() {
+        let r = reason(parse(&idx_bytes(0x08, &[2, 2], &[1, 2, 3])));
+        assert!(r.contains("truncated") && r.contains("need 4") && r.contains("has 3"), "{r}");
+    }
+
+    #[test]
+    fn rejects_dimensions_larger_than_the_file_without_allocating_them() {
+        // 4 × 2^32-1 cubed would be ~2^98 bytes: must fail on the header arithmetic, at once.
+        let r = reason(parse(&idx_bytes(0x08, &[u32::MAX, u32::MAX, u32::MAX], &[0; 16])));
+        assert!(r.contains("describe more than"), "{r}");
+        let r = reason(parse(&idx_bytes(0x08, &[60_000, 28, 28], &[0; 100])));
+        assert!(r.contains("truncated"), "{r}");
+    }
+
+    #[test]
+    fn rejects_trailing_bytes() {
+        assert!(reason(parse(&idx_bytes(0x08, &[2], &[1, 2, 3]))).contains("longer than"));
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error_naming_it() {
+        let err = read_idx(Path::new("/nonexistent/kiln.idx")).unwrap_err();
+        assert!(matches!(err, DataError::Io { .. }));
+        assert!(err.to_string().contains("/nonexistent/kiln.idx"));
+    }
+}
+
+mod mnist {
+    use super::*;
+
+    #[test]
+    fn shipped_split_is_8000_2000_and_stratified() {
+        let train = MnistDataset::load(&shipped(), MnistSplit::Train, None).unwrap();
+        let test = MnistDataset::load(&shipped(), MnistSplit::Test, None).unwrap();
+        assert_eq!((train.len(), test.len()), (8000, 2000));
+        assert_eq!((train.height, train.width), (28, 28));
+        for class in 0..10u8 {
+            let a = train.labels.iter().filter(|&&l| l == class).count() as f64;
+            let b = test.labels.iter().filter(|&&l| l == class).count() as f64;
+            // Every class gives a fifth of its digits to test, up to rounding of one digit.
+            assert!((b - 0.2 * (a + b)).abs() <= 1.0, "class {class}: {a} train, {b} test");
+        }
+    }
+
+    #[test]
+    fn shipped_digits_have_mnists_published_pixel_statistics() {
+        // torchvision normalises MNIST with mean 0.1307 and std 0.3081 (of pixel/255).
+        let train = MnistDataset::load(&shipped(), MnistSplit::Train, None).unwrap();
+        let n = train.images.len() as f64;
+        let mean = train.images.iter().map(|&p| p as f64 / 255.0).sum::<f64>() / n;
+        let var = train.images.iter().map(|&p| (p as f64 / 255.0 - mean).powi(2)).sum::<f64>() / n;
+        assert!((mean - 0.1307).abs() < 0.01, "mean {mean}");
+        assert!((var.sqrt() - 0.3081).abs() < 0.01, "std {}", var.sqrt());
+    }
+
+    #[test]
+    fn limit_keeps_the_first_examples() {
+        let all = MnistDataset::load(&shipped(), MnistSplit::Test, None).unwrap();
+        let few = MnistDataset::load(&shipped(), MnistSplit::Test, Some(5)).unwrap();
+        assert_eq!(few.labels, all.labels[..5]);
+        assert_eq!(few.images, all.images[..5 * 784]);
+    }
+
+    #[test]
+    fn missing_folder_says_what_it_looked_for() {
+        let err = MnistDataset::load(Path::new("/nonexistent"), MnistSplit::Train, None).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("train-images-idx3-ubyte.gz") && text.contains("just data"), "{text}");
+    }
+
+    #[test]
+    fn labels_that_disagree_with_images_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t10k-images-idx3-ubyte"), idx_bytes(0x08, &[2, 2, 2], &[0; 8])).unwrap();
+        std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), idx_bytes(0x08, &[3], &[0, 1, 2])).unwrap();
+        let err = MnistDataset::load(dir.path(), MnistSplit::Test, None).unwrap_err();
+        assert!(matches!(err, DataError::Inconsistent { .. }), "{err}");
+    }
+}
+
+mod batching {
+    use super::*;
+    use burn::backend::NdArray;
+
+    #[test]
+    fn normalises_with_the_given_statistics() {
+        let dataset = MnistDataset { images: vec![0, 255, 51, 102], labels: vec![3], height: 2, width: 2 };
+        let batcher = ImageBatcher { mean: 0.5, std: 0.25 };
+        let host = batcher.host_batch(&dataset, &[0]);
+        // (p/255 - 0.5) / 0.25 for p = 0, 255, 51 (0.2), 102 (0.4)
+        let expected = [-2.0, 2.0, -1.2, -0.4];
+        for (got, want) in host.pixels.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        }
+        let batch = host.to_device::<NdArray>(&Default::default());
+        assert_eq!(batch.images.dims(), [1, 1, 2, 2]);
+        assert_eq!(batch.targets.into_data().to_vec::<i64>().unwrap(), vec![3]);
+    }
+
+    #[test]
+    fn translate_moves_pixels_and_fills_with_zero() {
+        let image = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        assert_eq!(translate(&image, 3, 3, 1, 0), vec![0, 0, 0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(translate(&image, 3, 3, 0, -1), vec![2, 3, 0, 5, 6, 0, 8, 9, 0]);
+        assert_eq!(translate(&image, 3, 3, 0, 0), image.to_vec());
+    }
+
+    #[test]
+    fn shifted_batches_are_reproducible_and_bounded() {
+        let test = MnistDataset::load(&shipped(), MnistSplit::Test, Some(16)).unwrap();
+        let batcher = ImageBatcher::mnist();
+        let idx: Vec<usize> = (0..16).collect();
+        let a = batcher.host_batch_shifted(&test, &idx, 2, 7);
+        assert_eq!(a, batcher.host_batch_shifted(&test, &idx, 2, 7));
+        assert_ne!(a, batcher.host_batch_shifted(&test, &idx, 2, 8));
+        // A shift of at most 2 keeps MNIST's centred digits whole: ink is conserved.
+        let ink = |b: &kiln_data::HostImageBatch| b.pixels.iter().map(|&p| (p * 0.3081 + 0.1307) as f64).sum::<f64>();
+        let plain = batcher.host_batch(&test, &idx);
+        assert!((ink(&a) - ink(&plain)).abs() / ink(&plain) < 0.01);
+    }
+}
+
+mod split {
+    use super::*;
+
+    #[test]
+    fn stratified_split_holds_out_the_fraction_of_every_class() {
+        let labels: Vec<u8> = (0..1000).map(|i| (i % 10) as u8).collect();
+        let (kept, held) = stratified_split(&labels, 0.1, 3);
+        assert_eq!((kept.len(), held.len()), (900, 100));
+        for class in 0..10u8 {
+            assert_eq!(held.iter().filter(|&&i| labels[i] == class).count(), 10);
+        }
+        let mut all: Vec<usize> = kept.iter().chain(&held).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..1000).collect::<Vec<_>>());
+        assert_eq!((kept, held), stratified_split(&labels, 0.1, 3));
+    }
+
+    #[test]
+    fn epoch_permutations_depend_only_on_seed_and_epoch() {
+        let idx: Vec<usize> = (0..100).collect();
+        let e1 = epoch_permutation(&idx, 42, 1);
+        let mut sorted = e1.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, idx);
+        assert_eq!(e1, epoch_permutation(&idx, 42, 1));
+        assert_ne!(e1, epoch_permutation(&idx, 42, 2));
+        assert_ne!(e1, epoch_permutation(&idx, 43, 1));
+    }
+}

@@ -1,0 +1,434 @@
+//! kiln-train: configs and their errors, backend equivalence, resume, divergence, reproduce.
+
+use std::path::{Path, PathBuf};
+
+use kiln_train::config::{parse_experiment, parse_override, ExperimentConfig};
+use kiln_train::KilnError;
+
+fn mnist_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist").canonicalize().unwrap()
+}
+
+/// A small LeNet-5 experiment on the shipped digits; `extra` is appended TOML.
+fn experiment_toml(output_dir: &Path, backend: &str, extra_train: &str) -> String {
+    format!(
+        r#"
+[experiment]
+name = "test"
+seed = 7
+output_dir = "{out}"
+
+[model]
+name = "lenet5"
+
+[data]
+dataset = "mnist"
+root = "{root}"
+batch_size = 32
+limit = 128
+valid_fraction = 0.25
+augment_shift = 1
+num_workers = 2
+
+[optim]
+name = "adamw"
+lr = 1e-3
+
+[schedule]
+name = "cosine"
+
+[train]
+epochs = 2
+backend = "{backend}"
+{extra_train}
+"#,
+        out = output_dir.display(),
+        root = mnist_root().display()
+    )
+}
+
+fn config(text: &str) -> Result<ExperimentConfig, KilnError> {
+    Ok(parse_experiment(text, "exp.toml", &[])?)
+}
+
+mod config {
+    use super::*;
+
+    const VALID: &str = r#"
+[experiment]
+name = "x"
+
+[model]
+name = "lenet5"
+activation = "relu"
+
+[data]
+dataset = "mnist"
+root = "datasets/mnist"
+batch_size = 64
+
+[optim]
+name = "sgd"
+lr = 0.1
+momentum = 0.9
+nesterov = true
+
+[train]
+epochs = 3
+"#;
+
+    fn error(text: &str) -> kiln_train::ConfigError {
+        parse_experiment(text, "exp.toml", &[]).unwrap_err()
+    }
+
+    #[test]
+    fn fills_defaults() {
+        let c = config(VALID).unwrap();
+        assert_eq!(c.experiment.seed, 42);
+        assert_eq!(c.data.num_workers, 1);
+        assert_eq!(c.optim.betas, [0.9, 0.999]);
+        assert_eq!(c.schedule.name, kiln_train::config::ScheduleName::Constant);
+        assert_eq!(c.train.strategy, kiln_train::config::Strategy::Single);
+        assert_eq!(c.model.params.get("activation").and_then(|v| v.as_str()), Some("relu"));
+    }
+
+    #[test]
+    fn typo_names_file_line_section_and_suggests_the_key() {
+        let text = VALID.replace("lr = 0.1", "lerning_rate = 0.1");
+        let e = error(&text);
+        assert_eq!(e.file, "exp.toml");
+        assert_eq!(e.line, Some(16), "{e}");
+        assert_eq!(e.message, "unknown key 'lerning_rate' in [optim]; did you mean 'lr'?");
+    }
+
+    #[test]
+    fn near_miss_key_is_suggested() {
+        let e = error(&VALID.replace("batch_size", "bacth_size"));
+        assert!(e.message.contains("unknown key 'bacth_size' in [data]; did you mean 'batch_size'?"), "{e}");
+        assert_eq!(e.line, Some(12));
+    }
+
+    #[test]
+    fn unknown_section_is_rejected() {
+        let e = error(&format!("{VALID}\n[optimiser]\nlr = 1\n"));
+        assert!(e.message.contains("unknown key 'optimiser'"), "{e}");
+    }
+
+    #[test]
+    fn unknown_value_lists_the_choices() {
+        let e = error(&VALID.replace("name = \"sgd\"", "name = \"adamx\""));
+        assert!(e.message.contains("unknown value 'adamx' in [optim]") && e.message.contains("did you mean 'adam"), "{e}");
+    }
+
+    #[test]
+    fn missing_key_is_named() {
+        let e = error(&VALID.replace("epochs = 3\n", ""));
+        assert!(e.message.contains("missing key 'epochs'"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported_at_its_line() {
+        let e = error(&VALID.replace("batch_size = 64", "batch_size = \"many\""));
+        assert_eq!(e.line, Some(12));
+        assert!(e.message.contains("[data]"), "{e}");
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        let e = error(&VALID.replace("batch_size = 64", "batch_size = 0"));
+        assert!(e.message.contains("data.batch_size must be at least 1"), "{e}");
+        let e = error(&VALID.replace("lr = 0.1", "lr = -1.0"));
+        assert!(e.message.contains("optim.lr must be a positive number"), "{e}");
+    }
+
+    #[test]
+    fn overrides_replace_values_with_their_toml_types() {
+        let overrides = ["optim.lr=0.05", "train.backend=ndarray", "data.limit=10", "optim.betas=[0.8, 0.9]"]
+            .map(|s| parse_override(s).unwrap());
+        let c = parse_experiment(VALID, "exp.toml", &overrides).unwrap();
+        assert_eq!(c.optim.lr, 0.05);
+        assert_eq!(c.train.backend, "ndarray");
+        assert_eq!(c.data.limit, Some(10));
+        assert_eq!(c.optim.betas, [0.8, 0.9]);
+    }
+
+    #[test]
+    fn override_of_an_unknown_key_is_an_error_naming_it() {
+        let o = [parse_override("optim.lerning_rate=0.1").unwrap()];
+        let e = parse_experiment(VALID, "exp.toml", &o).unwrap_err();
+        assert!(e.to_string().contains("lerning_rate") && e.to_string().contains("did you mean 'lr'"), "{e}");
+        assert!(parse_override("optim").is_err());
+        assert!(parse_override("lr=1").is_err());
+    }
+
+    #[test]
+    fn resolved_config_round_trips() {
+        let c = config(VALID).unwrap();
+        let text = toml::to_string_pretty(&c).unwrap();
+        assert_eq!(config(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn shipped_experiments_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let c = kiln_train::config::load_experiment(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            kiln_train::run::check_supported(&c).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(c.reproduce.is_some(), "{} has no [reproduce]", path.display());
+        }
+    }
+}
+
+mod registry {
+    use super::*;
+    use kiln_train::models::describe_models;
+
+    #[test]
+    fn unknown_model_suggests_a_registered_one() {
+        let e = kiln_train::registry::entry("lenet").unwrap_err();
+        assert!(e.to_string().contains("did you mean 'lenet5'"), "{e}");
+    }
+
+    #[test]
+    fn model_parameter_typo_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = experiment_toml(dir.path(), "ndarray", "").replace("name = \"lenet5\"", "name = \"lenet5\"\nactivaton = \"relu\"");
+        let e = kiln_train::run::run_experiment(&config(&text).unwrap(), None, &mut kiln_train::progress::Silent).unwrap_err();
+        assert!(e.to_string().contains("unknown key 'activaton' in [model]; did you mean 'activation'?"), "{e}");
+    }
+
+    #[test]
+    fn models_lists_lenet5_with_its_published_size() {
+        let models = describe_models(None).unwrap();
+        let lenet = models.iter().find(|m| m.name == "lenet5").unwrap();
+        assert_eq!(lenet.parameters, 61_706);
+    }
+}
+
+mod backends {
+    use super::*;
+    use burn::module::{Module, ModuleVisitor, Param};
+    use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+    use burn::prelude::*;
+    use burn::tensor::backend::AutodiffBackend;
+    use kiln_data::{ImageBatcher, MnistDataset, MnistSplit};
+    use kiln_losses::CrossEntropyConfig;
+    use kiln_train::backend::{built_backends, dispatch, BackendTask};
+    use kiln_train::checkpoint::{load_model_bytes, model_bytes};
+    use kiln_vision::{LeNet5, LeNet5Config};
+
+    struct Flatten(Vec<f32>);
+    impl<B: Backend> ModuleVisitor<B> for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.extend(param.val().into_data().convert::<f32>().to_vec::<f32>().unwrap());
+        }
+    }
+
+    /// One forward, backward and SGD step of LeNet-5 from the given weights on 32 real digits.
+    struct OneStep {
+        weights: Vec<u8>,
+    }
+
+    impl BackendTask for OneStep {
+        type Output = (f32, Vec<f32>);
+        fn run<B: AutodiffBackend>(self, device: B::Device, _: &'static str) -> (f32, Vec<f32>) {
+            let model: LeNet5<B> = load_model_bytes(LeNet5Config::new().init(&device), self.weights, &device).unwrap();
+            let test = MnistDataset::load(&mnist_root(), MnistSplit::Test, Some(32)).unwrap();
+            let batch = ImageBatcher::mnist().host_batch(&test, &(0..32).collect::<Vec<_>>()).to_device::<B>(&device);
+            let loss = CrossEntropyConfig::new().init(&device).forward(model.forward(batch.images), batch.targets);
+            let value: f32 = loss.clone().into_scalar().elem();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let model = SgdConfig::new().init::<B, LeNet5<B>>().step(0.1, model, grads);
+            let mut flat = Flatten(Vec::new());
+            model.visit(&mut flat);
+            (value, flat.0)
+        }
+    }
+
+    fn relative_error(a: &[f32], b: &[f32]) -> f64 {
+        let diff: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
+        let norm: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum();
+        (diff / norm).sqrt()
+    }
+
+    #[test]
+    fn every_built_backend_takes_the_same_training_step() {
+        let device = Default::default();
+        let initial: LeNet5<burn::backend::NdArray> = LeNet5Config::new().init(&device);
+        let weights = model_bytes(&initial).unwrap();
+        let (reference_loss, reference) = dispatch("ndarray", OneStep { weights: weights.clone() }).unwrap();
+        // Independent sanity: an untrained 10-way classifier is near chance, loss ≈ ln 10.
+        assert!((reference_loss - 10f32.ln()).abs() < 0.5, "initial loss {reference_loss}");
+        assert_eq!(reference.len(), 61_706);
+        for backend in built_backends() {
+            let (loss, updated) = dispatch(backend, OneStep { weights: weights.clone() }).unwrap();
+            assert!(((loss - reference_loss) / reference_loss).abs() < 1e-4, "{backend}: loss {loss} vs {reference_loss}");
+            let err = relative_error(&reference, &updated);
+            assert!(err < 1e-4, "{backend}: updated weights differ from ndarray by {err:e}");
+        }
+    }
+
+    #[test]
+    fn a_backend_not_built_names_its_feature() {
+        let missing = kiln_train::backend::KNOWN_BACKENDS.iter().find(|b| !built_backends().contains(b));
+        if let Some(name) = missing {
+            let e = kiln_train::backend::check_available(name).unwrap_err();
+            assert!(e.to_string().contains(&format!("--features {name}")), "{e}");
+        }
+        let e = kiln_train::backend::check_available("ndarry").unwrap_err();
+        assert!(e.to_string().contains("did you mean 'ndarray'"), "{e}");
+    }
+}
+
+mod resume {
+    use super::*;
+    use kiln_train::checkpoint;
+    use kiln_train::progress::Silent;
+    use kiln_train::run::run_experiment;
+
+    fn metrics_without_timings(dir: &Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+            .collect()
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy_dir(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+
+    fn weights(bytes: Vec<u8>) -> Vec<f32> {
+        use burn::module::{Module, ModuleVisitor, Param};
+        use burn::prelude::*;
+        type B = burn::backend::NdArray;
+        struct Flatten(Vec<f32>);
+        impl ModuleVisitor<B> for Flatten {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+                self.0.extend(param.val().into_data().to_vec::<f32>().unwrap());
+            }
+        }
+        let device = Default::default();
+        let model = kiln_train::checkpoint::load_model_bytes(kiln_vision::LeNet5Config::new().init::<B>(&device), bytes, &device).unwrap();
+        let mut flat = Flatten(Vec::new());
+        model.visit(&mut flat);
+        flat.0
+    }
+
+    #[test]
+    fn a_resumed_run_ends_where_an_uninterrupted_one_ends() {
+        let out = tempfile::tempdir().unwrap();
+        let cfg = config(&experiment_toml(out.path(), "ndarray", "")).unwrap();
+        let whole = run_experiment(&cfg, None, &mut Silent).unwrap();
+
+        // A run killed during epoch 2: its directory as it was after epoch 1's checkpoint.
+        let killed = out.path().join("killed");
+        copy_dir(Path::new(&whole.run_dir), &killed);
+        std::fs::remove_dir_all(killed.join("checkpoints/epoch-0002")).unwrap();
+        std::fs::remove_file(killed.join("summary.json")).unwrap();
+        let resumed = run_experiment(&cfg, Some(&killed), &mut Silent).unwrap();
+
+        assert_eq!(resumed.epochs_completed, 2);
+        let a = checkpoint::latest(&Path::new(&whole.run_dir).join("checkpoints")).unwrap().unwrap();
+        let b = checkpoint::latest(&killed.join("checkpoints")).unwrap().unwrap();
+        assert_eq!(b.state.epoch, 2);
+        assert!(weights(a.model) == weights(b.model), "resumed weights differ from the uninterrupted run's");
+        assert_eq!(whole.metrics, resumed.metrics);
+        assert_eq!(metrics_without_timings(Path::new(&whole.run_dir)), metrics_without_timings(&killed));
+    }
+
+    #[test]
+    fn resume_refuses_a_different_experiment() {
+        let out = tempfile::tempdir().unwrap();
+        let mut cfg = config(&experiment_toml(out.path(), "ndarray", "")).unwrap();
+        cfg.train.epochs = 1;
+        let part = run_experiment(&cfg, None, &mut Silent).unwrap();
+        cfg.optim.lr = 0.5;
+        let e = run_experiment(&cfg, Some(Path::new(&part.run_dir)), &mut Silent).unwrap_err();
+        assert!(e.to_string().contains("optim.lr"), "{e}");
+    }
+
+    #[test]
+    fn run_records_are_complete() {
+        let out = tempfile::tempdir().unwrap();
+        let mut cfg = config(&experiment_toml(out.path(), "ndarray", "")).unwrap();
+        cfg.train.epochs = 1;
+        let summary = run_experiment(&cfg, None, &mut Silent).unwrap();
+        let dir = Path::new(&summary.run_dir);
+        for file in ["config.toml", "metrics.csv", "summary.json", "curves.png"] {
+            assert!(dir.join(file).is_file(), "{file} missing");
+        }
+        let png = std::fs::read(dir.join("curves.png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        for key in ["train/loss", "train/accuracy", "valid/accuracy", "test/loss", "test/accuracy"] {
+            assert!(json["metrics"][key].is_number(), "summary lacks {key}");
+        }
+        assert_eq!(json["backend"], "ndarray");
+        assert_eq!(json["burn_version"], "0.21.0");
+        assert_eq!(json["parameters"], 61_706);
+        // No temporary files are left behind by atomic writes.
+        let leftovers: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+mod divergence {
+    use super::*;
+    use kiln_train::progress::Silent;
+    use kiln_train::run::run_experiment;
+
+    #[test]
+    fn a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
+        let out = tempfile::tempdir().unwrap();
+        // One step per epoch; a learning rate of 1e38 overflows the weights after the first.
+        let text = experiment_toml(out.path(), "ndarray", "")
+            .replace("lr = 1e-3", "lr = 1e38")
+            .replace("name = \"adamw\"", "name = \"sgd\"")
+            .replace("name = \"cosine\"", "name = \"constant\"")
+            .replace("batch_size = 32", "batch_size = 96");
+        let e = run_experiment(&config(&text).unwrap(), None, &mut Silent).unwrap_err();
+        match &e {
+            KilnError::NonFiniteLoss { epoch, kept, .. } => {
+                assert_eq!(*epoch, 2);
+                assert!(kept.contains("epoch-0001"), "{kept}");
+            }
+            other => panic!("expected a non-finite loss error, got {other}"),
+        }
+        let run = std::fs::read_dir(out.path().join("test")).unwrap().next().unwrap().unwrap().path();
+        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["status"], "diverged");
+        assert!(run.join("checkpoints/epoch-0001/model.bin").is_file());
+    }
+}
+
+mod reproduce {
+    use kiln_train::config::ReproduceSection;
+    use kiln_train::reproduce::judge;
+
+    fn spec(higher: bool) -> ReproduceSection {
+        ReproduceSection { metric: "m".into(), paper: 0.99, expected: None, tolerance: 0.01, higher_is_better: higher, source: "s".into() }
+    }
+
+    #[test]
+    fn verdicts_follow_the_tolerance() {
+        assert!(judge(&spec(true), 0.981).pass);
+        assert!(judge(&spec(true), 0.999).pass);
+        assert!(!judge(&spec(true), 0.979).pass);
+        assert!(judge(&spec(false), 0.999).pass);
+        assert!(!judge(&spec(false), 1.001).pass);
+        let with_expected = ReproduceSection { expected: Some(0.95), ..spec(true) };
+        let v = judge(&with_expected, 0.945);
+        assert!(v.pass && v.target == 0.95 && v.paper == 0.99);
+    }
+}
