@@ -68,6 +68,11 @@ fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
     Ok(RunPaths::new(dir))
 }
 
+/// Keys a resumed run may change: more epochs, another backend or worker count, and the fixes
+/// for a diverged run (a lower learning rate, gradient clipping). Anything else makes a new run.
+pub const RESUMABLE_CHANGES: [&str; 6] =
+    ["train.epochs", "train.backend", "train.checkpoint_every", "data.num_workers", "optim.lr", "optim.grad_clip"];
+
 /// Checks that `dir` is a run of this experiment and loads its newest checkpoint.
 fn prepare_resume(cfg: &ExperimentConfig, dir: &Path) -> Result<(RunPaths, Option<Checkpoint>)> {
     let paths = RunPaths::new(dir);
@@ -75,10 +80,9 @@ fn prepare_resume(cfg: &ExperimentConfig, dir: &Path) -> Result<(RunPaths, Optio
     let saved_text = std::fs::read_to_string(paths.config()).map_err(|e| bad(format!("no readable config.toml ({e}); is this a kiln run directory?")))?;
     let saved: toml::Table = toml::from_str(&saved_text).map_err(|e| bad(format!("config.toml: {e}")))?;
     let current: toml::Table = toml::Table::try_from(cfg).expect("a loaded config serialises");
-    // More epochs or another backend continue the same run; anything else would be a new one.
     let differing: Vec<String> = differing_keys(&saved, &current)
         .into_iter()
-        .filter(|k| k != "train.epochs" && k != "train.backend")
+        .filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str()))
         .collect();
     if !differing.is_empty() {
         return Err(bad(format!("the config differs from the run's config.toml at {}", differing.join(", "))));

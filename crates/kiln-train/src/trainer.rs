@@ -7,7 +7,6 @@
 //! tasks with several losses or optimizers per step (GANs, EMA copies) later on.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::optim::GradientsParams;
@@ -15,7 +14,6 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_data::epoch_permutation;
 use kiln_losses::CrossEntropyConfig;
-use kiln_metrics::{Accuracy, Mean};
 use kiln_vision::ImageClassifier;
 
 use crate::atomic::temp_sibling;
@@ -25,10 +23,10 @@ use crate::error::{KilnError, Result};
 use crate::optimizer::AnyOptimizer;
 use crate::pipeline::for_each_batch;
 use crate::plot::plot_curves;
-use crate::progress::{Phase, StepProgress, TrainingObserver};
+use crate::progress::{Phase, TrainingObserver};
 use crate::records::{write_metrics_csv, EpochRecord};
 use crate::schedule::LrSchedule;
-use crate::task::classification::{evaluate, ClassificationData};
+use crate::task::classification::{evaluate, ClassificationData, PhaseMeter};
 
 /// The files of one run directory.
 #[derive(Debug, Clone)]
@@ -103,21 +101,9 @@ where
         // Dropout masks depend only on (seed, epoch), like the data order.
         B::seed(device, cfg.experiment.seed.wrapping_add(1_000_003 * epoch as u64));
         let order = epoch_permutation(&data.train_indices, cfg.experiment.seed, epoch);
-        let (mut loss_mean, mut accuracy) = (Mean::default(), Accuracy::default());
-        let mut progress = StepProgress {
-            phase: Phase::Train,
-            epoch,
-            epochs,
-            step: 0,
-            steps: steps_per_epoch,
-            loss: 0.0,
-            accuracy: 0.0,
-            samples_per_second: 0.0,
-        };
+        let mut meter = PhaseMeter::new(Phase::Train, (epoch, epochs), steps_per_epoch);
         let mut lr = cfg.optim.lr;
-        let mut seen = 0usize;
         observer.on_phase_start(Phase::Train, epoch, epochs, steps_per_epoch);
-        let start = Instant::now();
         // The model moves through the optimizer each step; owning it (not a clone) lets Burn
         // update parameters in place.
         let mut slot = Some(model);
@@ -127,7 +113,6 @@ where
             s => data.batcher.host_batch_shifted(&data.train, chunk, s, batch_seed(seed, epoch, i)),
         };
         for_each_batch(&order, batch_size, cfg.data.num_workers, make, |host| {
-            let n = host.len();
             let batch = host.to_device::<B>(device);
             let current = slot.take().expect("the model is back in its slot after every step");
             let logits = current.logits(batch.images);
@@ -142,24 +127,17 @@ where
                     ),
                     None => "No checkpoint was written before it; lower optim.lr or set optim.grad_clip and start again.".into(),
                 };
-                return Err(KilnError::NonFiniteLoss { value, epoch, step: progress.step + 1, kept });
+                return Err(KilnError::NonFiniteLoss { value, epoch, step: meter.progress.step + 1, kept });
             }
             lr = schedule.step();
             let grads = GradientsParams::from_grads(loss.backward(), &current);
             slot = Some(optimizer.step(lr, current, grads));
-            loss_mean.update(value, n as u64);
-            accuracy.update(logits, batch.targets);
-            seen += n;
             state.global_step += 1;
-            progress.step += 1;
-            progress.loss = loss_mean.value().unwrap_or(0.0);
-            progress.accuracy = accuracy.value().unwrap_or(0.0);
-            progress.samples_per_second = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-            observer.on_step(&progress);
+            observer.on_step(meter.record(value, logits, batch.targets));
             Ok(())
         })?;
         model = slot.take().expect("the model is back in its slot after every step");
-        let seconds = start.elapsed().as_secs_f64();
+        let (progress, seen, seconds) = (meter.progress, meter.seen(), meter.elapsed_seconds());
         observer.on_phase_end(&progress);
 
         let valid = if data.valid_indices.is_empty() {

@@ -47,6 +47,21 @@ backend = "{backend}"
     )
 }
 
+/// Every float parameter of a module, in visiting order.
+fn flat_weights<B: burn::prelude::Backend, M: burn::module::Module<B>>(module: &M) -> Vec<f32> {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::prelude::Tensor;
+    struct Flatten(Vec<f32>);
+    impl<B: burn::prelude::Backend> ModuleVisitor<B> for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.extend(param.val().into_data().convert::<f32>().to_vec::<f32>().unwrap());
+        }
+    }
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
+}
+
 fn config(text: &str) -> Result<ExperimentConfig, KilnError> {
     Ok(parse_experiment(text, "exp.toml", &[])?)
 }
@@ -208,7 +223,6 @@ mod registry {
 
 mod backends {
     use super::*;
-    use burn::module::{Module, ModuleVisitor, Param};
     use burn::optim::{GradientsParams, Optimizer, SgdConfig};
     use burn::prelude::*;
     use burn::tensor::backend::AutodiffBackend;
@@ -217,13 +231,6 @@ mod backends {
     use kiln_train::backend::{built_backends, dispatch, BackendTask};
     use kiln_train::checkpoint::{load_model_bytes, model_bytes};
     use kiln_vision::{LeNet5, LeNet5Config};
-
-    struct Flatten(Vec<f32>);
-    impl<B: Backend> ModuleVisitor<B> for Flatten {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            self.0.extend(param.val().into_data().convert::<f32>().to_vec::<f32>().unwrap());
-        }
-    }
 
     /// One forward, backward and SGD step of LeNet-5 from the given weights on 32 real digits.
     struct OneStep {
@@ -240,9 +247,7 @@ mod backends {
             let value: f32 = loss.clone().into_scalar().elem();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let model = SgdConfig::new().init::<B, LeNet5<B>>().step(0.1, model, grads);
-            let mut flat = Flatten(Vec::new());
-            model.visit(&mut flat);
-            (value, flat.0)
+            (value, flat_weights(&model))
         }
     }
 
@@ -309,20 +314,10 @@ mod resume {
     }
 
     fn weights(bytes: Vec<u8>) -> Vec<f32> {
-        use burn::module::{Module, ModuleVisitor, Param};
-        use burn::prelude::*;
         type B = burn::backend::NdArray;
-        struct Flatten(Vec<f32>);
-        impl ModuleVisitor<B> for Flatten {
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-                self.0.extend(param.val().into_data().to_vec::<f32>().unwrap());
-            }
-        }
         let device = Default::default();
         let model = kiln_train::checkpoint::load_model_bytes(kiln_vision::LeNet5Config::new().init::<B>(&device), bytes, &device).unwrap();
-        let mut flat = Flatten(Vec::new());
-        model.visit(&mut flat);
-        flat.0
+        flat_weights(&model)
     }
 
     #[test]
@@ -353,9 +348,9 @@ mod resume {
         let mut cfg = config(&experiment_toml(out.path(), "ndarray", "")).unwrap();
         cfg.train.epochs = 1;
         let part = run_experiment(&cfg, None, &mut Silent).unwrap();
-        cfg.optim.lr = 0.5;
+        cfg.optim.weight_decay = 0.5;
         let e = run_experiment(&cfg, Some(Path::new(&part.run_dir)), &mut Silent).unwrap_err();
-        assert!(e.to_string().contains("optim.lr"), "{e}");
+        assert!(e.to_string().contains("optim.weight_decay"), "{e}");
     }
 
     #[test]

@@ -73,28 +73,62 @@ pub fn evaluate<B: Backend, M: ImageClassifier<B>>(
     observer: &mut dyn TrainingObserver,
 ) -> Result<PassMetrics> {
     let loss_fn = CrossEntropyConfig::new().init::<B>(device);
-    let (mut loss, mut accuracy) = (Mean::default(), Accuracy::default());
     let steps = indices.len().div_ceil(cfg.data.batch_size);
     observer.on_phase_start(phase, epoch, epochs, steps);
-    let start = Instant::now();
-    let mut progress = StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 };
-    let mut seen = 0usize;
+    let mut meter = PhaseMeter::new(phase, (epoch, epochs), steps);
     let make = |chunk: &[usize], _| data.batcher.host_batch(dataset, chunk);
     for_each_batch(indices, cfg.data.batch_size, cfg.data.num_workers, make, |host| {
-        let n = host.len();
         let batch = host.to_device::<B>(device);
         let logits = model.logits(batch.images);
         let batch_loss: f64 = loss_fn.forward(logits.clone(), batch.targets.clone()).into_scalar().elem();
-        loss.update(batch_loss, n as u64);
-        accuracy.update(logits, batch.targets);
-        seen += n;
-        progress.step += 1;
-        progress.loss = loss.value().unwrap_or(0.0);
-        progress.accuracy = accuracy.value().unwrap_or(0.0);
-        progress.samples_per_second = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        observer.on_step(&progress);
+        observer.on_step(meter.record(batch_loss, logits, batch.targets));
         Ok(())
     })?;
+    let progress = meter.progress;
     observer.on_phase_end(&progress);
     Ok(PassMetrics { loss: progress.loss, accuracy: progress.accuracy, samples_per_second: progress.samples_per_second })
+}
+
+/// Running loss, accuracy and throughput of one phase, as the progress display shows them.
+pub struct PhaseMeter {
+    loss: Mean,
+    accuracy: Accuracy,
+    seen: usize,
+    start: Instant,
+    pub progress: StepProgress,
+}
+
+impl PhaseMeter {
+    pub fn new(phase: Phase, (epoch, epochs): (usize, usize), steps: usize) -> Self {
+        Self {
+            loss: Mean::default(),
+            accuracy: Accuracy::default(),
+            seen: 0,
+            start: Instant::now(),
+            progress: StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 },
+        }
+    }
+
+    /// Adds one batch: its mean loss, logits and targets.
+    pub fn record<B: Backend>(&mut self, batch_loss: f64, logits: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> &StepProgress {
+        let n = targets.dims()[0];
+        self.loss.update(batch_loss, n as u64);
+        self.accuracy.update(logits, targets);
+        self.seen += n;
+        let p = &mut self.progress;
+        p.step += 1;
+        p.loss = self.loss.value().unwrap_or(0.0);
+        p.accuracy = self.accuracy.value().unwrap_or(0.0);
+        p.samples_per_second = self.seen as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+        &self.progress
+    }
+
+    /// Examples recorded so far.
+    pub fn seen(&self) -> usize {
+        self.seen
+    }
+
+    pub fn elapsed_seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
 }
