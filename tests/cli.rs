@@ -85,7 +85,8 @@ fn a_short_run_then_eval_and_reproduce() {
     let o = kiln(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let run_dir = std::fs::read_dir(out.path().join("mnist-lenet5")).unwrap().next().unwrap().unwrap().path();
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
     let accuracy = summary["metrics"]["test/accuracy"].as_f64().unwrap();
 
     // Evaluating the final checkpoint again gives the run's own test accuracy.

@@ -14,7 +14,11 @@ use kiln_train::run::run_experiment;
 use kiln_train::KilnError;
 
 #[derive(Parser)]
-#[command(name = "kiln", version, about = "Train, evaluate and reproduce deep-learning experiments written once for any Burn backend")]
+#[command(
+    name = "kiln",
+    version,
+    about = "Train, evaluate and reproduce deep-learning experiments written once for any Burn backend"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,7 +120,10 @@ fn main() -> ExitCode {
 fn load(args: &ExperimentArgs) -> Result<kiln_train::config::ExperimentConfig, KilnError> {
     let mut overrides: Vec<Override> = args.overrides.iter().map(|s| parse_override(s)).collect::<Result<_, _>>()?;
     if let Some(backend) = &args.backend {
-        overrides.push(Override { path: vec!["train".into(), "backend".into()], value: toml::Value::String(backend.clone()) });
+        overrides.push(Override {
+            path: vec!["train".into(), "backend".into()],
+            value: toml::Value::String(backend.clone()),
+        });
     }
     Ok(load_experiment(&args.config, &overrides)?)
 }
@@ -135,7 +142,10 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
         Command::Reproduce { experiment } => {
             let cfg = load(&experiment)?;
             let spec = cfg.reproduce.clone().ok_or_else(|| {
-                KilnError::Unsupported(format!("{} has no [reproduce] section to compare with", experiment.config.display()))
+                KilnError::Unsupported(format!(
+                    "{} has no [reproduce] section to compare with",
+                    experiment.config.display()
+                ))
             })?;
             let summary = run_experiment(&cfg, None, progress::for_stdout().as_mut())?;
             let v = judge_summary(&spec, &summary)?;
@@ -169,7 +179,10 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                 println!("{:<12} {:>12} {:>14}  {:<10} summary", "name", "parameters", "multiply-adds", "input");
                 for m in models {
                     let input = format!("{}x{}x{}", m.input[0], m.input[1], m.input[2]);
-                    println!("{:<12} {:>12} {:>14}  {:<10} {}", m.name, m.parameters, m.multiply_adds, input, m.summary);
+                    println!(
+                        "{:<12} {:>12} {:>14}  {:<10} {}",
+                        m.name, m.parameters, m.multiply_adds, input, m.summary
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -14,9 +14,5 @@ pub enum DataError {
     #[error("dataset '{path}' is inconsistent: {reason}")]
     Inconsistent { path: PathBuf, reason: String },
     #[error("no {what} found in '{root}' (looked for {candidates}); run `just data` or point data.root at a folder holding them")]
-    Missing {
-        what: String,
-        root: PathBuf,
-        candidates: String,
-    },
+    Missing { what: String, root: PathBuf, candidates: String },
 }

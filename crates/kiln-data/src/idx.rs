@@ -33,26 +33,16 @@ pub struct IdxArray {
 /// # Ok::<(), kiln_data::DataError>(())
 /// ```
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
-    let io_error = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io_error = |source| DataError::Io { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(io_error)?;
     let gzipped = path.extension().is_some_and(|e| e == "gz");
-    let reader: Box<dyn Read> = if gzipped {
-        Box::new(GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+    let reader: Box<dyn Read> = if gzipped { Box::new(GzDecoder::new(file)) } else { Box::new(file) };
     parse_idx(reader, path)
 }
 
 /// Parses IDX bytes from any reader; `path` only labels errors.
 pub fn parse_idx(mut reader: impl Read, path: &Path) -> Result<IdxArray, DataError> {
-    let malformed = |reason: String| DataError::MalformedIdx {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let malformed = |reason: String| DataError::MalformedIdx { path: path.to_path_buf(), reason };
     let mut magic = [0u8; 4];
     read_exact_or(&mut reader, &mut magic, path, "the 4-byte magic number")?;
     if magic[0] != 0 || magic[1] != 0 {
@@ -62,10 +52,7 @@ pub fn parse_idx(mut reader: impl Read, path: &Path) -> Result<IdxArray, DataErr
         )));
     }
     if magic[2] != UNSIGNED_BYTE {
-        return Err(malformed(format!(
-            "element type 0x{:02x} is not supported (only 0x08, unsigned byte)",
-            magic[2]
-        )));
+        return Err(malformed(format!("element type 0x{:02x} is not supported (only 0x08, unsigned byte)", magic[2])));
     }
     let rank = magic[3] as usize;
     if rank == 0 || rank > 4 {
@@ -86,10 +73,7 @@ pub fn parse_idx(mut reader: impl Read, path: &Path) -> Result<IdxArray, DataErr
     // Read at most one byte past the expected size: enough to detect trailing garbage without
     // trusting the header for the allocation.
     let mut data = Vec::new();
-    reader
-        .take(expected + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| malformed(format!("cannot decode data: {e}")))?;
+    reader.take(expected + 1).read_to_end(&mut data).map_err(|e| malformed(format!("cannot decode data: {e}")))?;
     if (data.len() as u64) < expected {
         return Err(malformed(format!(
             "truncated: dimensions {dims:?} need {expected} data bytes, file has {}",
@@ -97,9 +81,7 @@ pub fn parse_idx(mut reader: impl Read, path: &Path) -> Result<IdxArray, DataErr
         )));
     }
     if data.len() as u64 > expected {
-        return Err(malformed(format!(
-            "longer than its dimensions {dims:?} say ({expected} data bytes)"
-        )));
+        return Err(malformed(format!("longer than its dimensions {dims:?} say ({expected} data bytes)")));
     }
     Ok(IdxArray { dims, data })
 }

@@ -68,7 +68,13 @@ impl ImageBatcher {
     /// Like [`Self::host_batch`], with every image translated by a random whole-pixel offset in
     /// `[-max_shift, max_shift]` on each axis (zero fill): the distortion LeCun et al. 1998 (§III.C)
     /// used to enlarge MNIST. The offsets depend only on `seed`, so a batch can be rebuilt exactly.
-    pub fn host_batch_shifted(&self, dataset: &MnistDataset, indices: &[usize], max_shift: usize, seed: u64) -> HostImageBatch {
+    pub fn host_batch_shifted(
+        &self,
+        dataset: &MnistDataset,
+        indices: &[usize],
+        max_shift: usize,
+        seed: u64,
+    ) -> HostImageBatch {
         let mut rng = StdRng::seed_from_u64(seed);
         let (h, w) = (dataset.height, dataset.width);
         let span = 2 * max_shift as i64 + 1;
@@ -80,7 +86,8 @@ impl ImageBatcher {
                 translate(dataset.image(i), h, w, dy, dx)
             })
             .collect();
-        let items: Vec<(&[u8], u8)> = shifted.iter().zip(indices).map(|(p, &i)| (p.as_slice(), dataset.labels[i])).collect();
+        let items: Vec<(&[u8], u8)> =
+            shifted.iter().zip(indices).map(|(p, &i)| (p.as_slice(), dataset.labels[i])).collect();
         self.host_items(&items, h, w)
     }
 

@@ -43,10 +43,7 @@ impl MnistDataset {
         let labels_path = find_file(root, split.prefix(), "labels-idx1-ubyte")?;
         let images = read_idx(&images_path)?;
         let labels = read_idx(&labels_path)?;
-        let inconsistent = |reason: String| DataError::Inconsistent {
-            path: root.to_path_buf(),
-            reason,
-        };
+        let inconsistent = |reason: String| DataError::Inconsistent { path: root.to_path_buf(), reason };
         if images.dims.len() != 3 {
             return Err(inconsistent(format!(
                 "{} has dimensions {:?}, expected [count, height, width]",
@@ -64,12 +61,7 @@ impl MnistDataset {
             return Err(inconsistent(format!("label {bad} is not a digit 0-9")));
         }
         let (height, width) = (images.dims[1], images.dims[2]);
-        let mut dataset = Self {
-            images: images.data,
-            labels: labels.data,
-            height,
-            width,
-        };
+        let mut dataset = Self { images: images.data, labels: labels.data, height, width };
         if let Some(n) = limit {
             let n = n.min(dataset.len());
             dataset.labels.truncate(n);
@@ -95,13 +87,9 @@ impl MnistDataset {
 
 fn find_file(root: &Path, prefix: &str, stem: &str) -> Result<PathBuf, DataError> {
     let candidates = [format!("{prefix}-{stem}.gz"), format!("{prefix}-{stem}")];
-    candidates
-        .iter()
-        .map(|name| root.join(name))
-        .find(|path| path.is_file())
-        .ok_or_else(|| DataError::Missing {
-            what: format!("MNIST {prefix} {}", stem.split('-').next().unwrap_or(stem)),
-            root: root.to_path_buf(),
-            candidates: candidates.join(" or "),
-        })
+    candidates.iter().map(|name| root.join(name)).find(|path| path.is_file()).ok_or_else(|| DataError::Missing {
+        what: format!("MNIST {prefix} {}", stem.split('-').next().unwrap_or(stem)),
+        root: root.to_path_buf(),
+        candidates: candidates.join(" or "),
+    })
 }

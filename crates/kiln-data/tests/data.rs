@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use kiln_data::image_batch::translate;
 use kiln_data::idx::parse_idx;
+use kiln_data::image_batch::translate;
 use kiln_data::{epoch_permutation, read_idx, stratified_split, DataError, ImageBatcher, MnistDataset, MnistSplit};
 
 fn shipped() -> PathBuf {
@@ -46,7 +46,8 @@ mod idx {
     fn reads_gzip_by_extension() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("labels.gz");
-        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
+        let mut gz =
+            flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
         gz.write_all(&idx_bytes(0x08, &[4], &[7, 0, 9, 1])).unwrap();
         gz.finish().unwrap();
         assert_eq!(read_idx(&path).unwrap().data, vec![7, 0, 9, 1]);

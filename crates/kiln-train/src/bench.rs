@@ -57,7 +57,12 @@ impl BackendTask for BenchJob {
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: &'static str) -> Self::Output {
         B::seed(&device, 0);
         let name = self.options.model.clone();
-        with_classifier::<B, _>(&name, &toml::Table::new(), &device.clone(), Timed { options: self.options, device, backend })
+        with_classifier::<B, _>(
+            &name,
+            &toml::Table::new(),
+            &device.clone(),
+            Timed { options: self.options, device, backend },
+        )
     }
 }
 

@@ -85,6 +85,7 @@ pub fn latest(checkpoints: &Path) -> Result<Option<Checkpoint>> {
     let Some(dir) = list(checkpoints)?.pop() else { return Ok(None) };
     let bad = |reason: String| KilnError::Checkpoint { path: dir.clone(), reason };
     let read = |name: &str| fs::read(dir.join(name)).map_err(|e| bad(format!("cannot read {name}: {e}")));
-    let state: TrainerState = serde_json::from_slice(&read("state.json")?).map_err(|e| bad(format!("state.json: {e}")))?;
+    let state: TrainerState =
+        serde_json::from_slice(&read("state.json")?).map_err(|e| bad(format!("state.json: {e}")))?;
     Ok(Some(Checkpoint { model: read("model.bin")?, optimizer: read("optimizer.bin")?, state, dir }))
 }

@@ -18,7 +18,11 @@ use crate::trainer::RunPaths;
 
 /// Test (and validation) metrics of the newest checkpoint in `run_dir`, on `backend` or the
 /// run's own.
-pub fn evaluate_run(run_dir: &Path, backend: Option<&str>, observer: &mut dyn TrainingObserver) -> Result<BTreeMap<String, f64>> {
+pub fn evaluate_run(
+    run_dir: &Path,
+    backend: Option<&str>,
+    observer: &mut dyn TrainingObserver,
+) -> Result<BTreeMap<String, f64>> {
     let paths = RunPaths::new(run_dir);
     let mut cfg = load_experiment(&paths.config(), &[])?;
     if let Some(b) = backend {
@@ -67,12 +71,23 @@ impl<B: AutodiffBackend> ClassifierTask<B> for EvalModel<'_, B> {
         let mut metrics = BTreeMap::new();
         let epochs = cfg.train.epochs;
         if !data.valid_indices.is_empty() {
-            let v = evaluate(&model, &data.train, &data.valid_indices, data, cfg, &self.device, Phase::Valid, (epochs, epochs), observer)?;
+            let v = evaluate(
+                &model,
+                &data.train,
+                &data.valid_indices,
+                data,
+                cfg,
+                &self.device,
+                Phase::Valid,
+                (epochs, epochs),
+                observer,
+            )?;
             metrics.insert("valid/loss".to_string(), v.loss);
             metrics.insert("valid/accuracy".to_string(), v.accuracy);
         }
         let test_indices: Vec<usize> = (0..data.test.len()).collect();
-        let t = evaluate(&model, &data.test, &test_indices, data, cfg, &self.device, Phase::Test, (0, epochs), observer)?;
+        let t =
+            evaluate(&model, &data.test, &test_indices, data, cfg, &self.device, Phase::Test, (0, epochs), observer)?;
         metrics.insert("test/loss".to_string(), t.loss);
         metrics.insert("test/accuracy".to_string(), t.accuracy);
         Ok(metrics)

@@ -38,8 +38,15 @@ impl BackendTask for Describe {
                 let input = self.input.unwrap_or(entry.default_input);
                 let mut params = toml::Table::new();
                 params.insert("in_channels".into(), toml::Value::Integer(input[0] as i64));
-                let (parameters, multiply_adds) = with_classifier::<B, _>(entry.name, &params, &device, Measure { input })?;
-                Ok(ModelDescription { name: entry.name.into(), summary: entry.summary.into(), input, parameters, multiply_adds })
+                let (parameters, multiply_adds) =
+                    with_classifier::<B, _>(entry.name, &params, &device, Measure { input })?;
+                Ok(ModelDescription {
+                    name: entry.name.into(),
+                    summary: entry.summary.into(),
+                    input,
+                    parameters,
+                    multiply_adds,
+                })
             })
             .collect()
     }

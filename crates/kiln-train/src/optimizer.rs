@@ -79,9 +79,15 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
     pub fn load_state_bytes(self, bytes: Vec<u8>, device: &B::Device) -> Result<Self, String> {
         let r = Bytes::default();
         Ok(match self {
-            AnyOptimizer::Sgd(o) => AnyOptimizer::Sgd(o.load_record(Recorder::<B>::load(&r, bytes, device).map_err(|e| e.to_string())?)),
-            AnyOptimizer::Adam(o) => AnyOptimizer::Adam(o.load_record(Recorder::<B>::load(&r, bytes, device).map_err(|e| e.to_string())?)),
-            AnyOptimizer::AdamW(o) => AnyOptimizer::AdamW(o.load_record(Recorder::<B>::load(&r, bytes, device).map_err(|e| e.to_string())?)),
+            AnyOptimizer::Sgd(o) => {
+                AnyOptimizer::Sgd(o.load_record(Recorder::<B>::load(&r, bytes, device).map_err(|e| e.to_string())?))
+            }
+            AnyOptimizer::Adam(o) => {
+                AnyOptimizer::Adam(o.load_record(Recorder::<B>::load(&r, bytes, device).map_err(|e| e.to_string())?))
+            }
+            AnyOptimizer::AdamW(o) => {
+                AnyOptimizer::AdamW(o.load_record(Recorder::<B>::load(&r, bytes, device).map_err(|e| e.to_string())?))
+            }
         })
     }
 }

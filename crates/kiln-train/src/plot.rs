@@ -46,7 +46,12 @@ pub fn plot_curves(path: &Path, history: &[EpochRecord]) -> Result<(), String> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(|e| e.to_string())?;
         }
-        chart.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|e| e.to_string())?;
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())
 }

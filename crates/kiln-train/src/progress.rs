@@ -87,7 +87,8 @@ impl TrainingObserver for Bars {
             .expect("template is valid")
             .progress_chars("=> ");
         bar.set_style(style);
-        let p = StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 };
+        let p =
+            StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 };
         bar.set_prefix(label(&p));
         bar.enable_steady_tick(Duration::from_millis(250));
         self.bar = Some(bar);

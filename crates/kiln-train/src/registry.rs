@@ -36,7 +36,9 @@ pub fn entry(name: &str) -> Result<&'static ModelEntry> {
     MODELS.iter().find(|m| m.name == name).ok_or_else(|| KilnError::UnknownModel {
         name: name.into(),
         known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
-        hint: closest(name, MODELS.iter().map(|m| m.name)).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default(),
+        hint: closest(name, MODELS.iter().map(|m| m.name))
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default(),
     })
 }
 
@@ -73,7 +75,9 @@ fn model_config<C: Config + Serialize>(model: &str, defaults: C, params: &toml::
     };
     for (key, value) in params {
         if !merged.contains_key(key) {
-            let hint = closest(key, merged.keys().map(String::as_str)).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
+            let hint = closest(key, merged.keys().map(String::as_str))
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
             let keys = merged.keys().cloned().collect::<Vec<_>>().join(", ");
             return Err(error(format!("unknown key '{key}' in [model]{hint} (keys: {keys})")));
         }

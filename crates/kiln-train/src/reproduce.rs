@@ -45,7 +45,11 @@ pub fn judge(spec: &ReproduceSection, kiln: f64) -> Verdict {
 pub fn judge_summary(spec: &ReproduceSection, summary: &RunSummary) -> Result<Verdict> {
     let kiln = summary.metrics.get(&spec.metric).copied().ok_or_else(|| {
         let known: Vec<&str> = summary.metrics.keys().map(String::as_str).collect();
-        KilnError::Unsupported(format!("[reproduce] metric '{}' is not in the run's metrics ({})", spec.metric, known.join(", ")))
+        KilnError::Unsupported(format!(
+            "[reproduce] metric '{}' is not in the run's metrics ({})",
+            spec.metric,
+            known.join(", ")
+        ))
     })?;
     Ok(judge(spec, kiln))
 }

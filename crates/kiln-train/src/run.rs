@@ -20,7 +20,11 @@ use crate::trainer::{fit, RunPaths};
 
 /// Trains the experiment; with `resume`, continues the run in that directory from its newest
 /// checkpoint. Returns the summary also written to `summary.json`.
-pub fn run_experiment(cfg: &ExperimentConfig, resume: Option<&Path>, observer: &mut dyn TrainingObserver) -> Result<RunSummary> {
+pub fn run_experiment(
+    cfg: &ExperimentConfig,
+    resume: Option<&Path>,
+    observer: &mut dyn TrainingObserver,
+) -> Result<RunSummary> {
     check_supported(cfg)?;
     let data = ClassificationData::load(cfg)?;
     let (paths, checkpoint) = match resume {
@@ -41,7 +45,11 @@ pub fn check_supported(cfg: &ExperimentConfig) -> Result<()> {
         ));
     }
     if !LOSSES.contains(&cfg.loss.name.as_str()) {
-        return Err(KilnError::Unsupported(format!("unknown loss '{}' in [loss] (known: {})", cfg.loss.name, LOSSES.join(", "))));
+        return Err(KilnError::Unsupported(format!(
+            "unknown loss '{}' in [loss] (known: {})",
+            cfg.loss.name,
+            LOSSES.join(", ")
+        )));
     }
     registry::entry(&cfg.model.name)?;
     crate::backend::check_available(&cfg.train.backend)
@@ -77,13 +85,12 @@ pub const RESUMABLE_CHANGES: [&str; 6] =
 fn prepare_resume(cfg: &ExperimentConfig, dir: &Path) -> Result<(RunPaths, Option<Checkpoint>)> {
     let paths = RunPaths::new(dir);
     let bad = |reason: String| KilnError::Resume { path: dir.to_path_buf(), reason };
-    let saved_text = std::fs::read_to_string(paths.config()).map_err(|e| bad(format!("no readable config.toml ({e}); is this a kiln run directory?")))?;
+    let saved_text = std::fs::read_to_string(paths.config())
+        .map_err(|e| bad(format!("no readable config.toml ({e}); is this a kiln run directory?")))?;
     let saved: toml::Table = toml::from_str(&saved_text).map_err(|e| bad(format!("config.toml: {e}")))?;
     let current: toml::Table = toml::Table::try_from(cfg).expect("a loaded config serialises");
-    let differing: Vec<String> = differing_keys(&saved, &current)
-        .into_iter()
-        .filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str()))
-        .collect();
+    let differing: Vec<String> =
+        differing_keys(&saved, &current).into_iter().filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str())).collect();
     if !differing.is_empty() {
         return Err(bad(format!("the config differs from the run's config.toml at {}", differing.join(", "))));
     }
@@ -107,7 +114,12 @@ impl BackendTask for FitJob<'_> {
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: &'static str) -> Self::Output {
         B::seed(&device, self.cfg.experiment.seed);
         let cfg = self.cfg;
-        with_classifier::<B, _>(&cfg.model.name, &cfg.model.params, &device.clone(), FitModel { job: self, device, backend })?
+        with_classifier::<B, _>(
+            &cfg.model.name,
+            &cfg.model.params,
+            &device.clone(),
+            FitModel { job: self, device, backend },
+        )?
     }
 }
 
@@ -129,23 +141,24 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         let parameters = kiln_vision::complexity::trainable_parameters(&model);
         observer.on_run_start(&paths.dir, self.backend, checkpoint.as_ref().map(|c| c.state.epoch));
         let outcome = fit(model, cfg, data, &self.device, paths, observer, checkpoint);
-        let summary = |status: &str, metrics: BTreeMap<String, f64>, state: &crate::checkpoint::TrainerState| RunSummary {
-            experiment: cfg.experiment.name.clone(),
-            status: status.into(),
-            model: cfg.model.name.clone(),
-            parameters,
-            metrics,
-            backend: self.backend.into(),
-            devices: cfg.train.devices,
-            strategy: "single".into(),
-            epochs_completed: state.epoch,
-            wall_seconds: started.elapsed().as_secs_f64(),
-            samples_per_second: state.samples_seen as f64 / state.train_seconds.max(1e-9),
-            seed: cfg.experiment.seed,
-            kiln_version: KILN_VERSION.into(),
-            burn_version: BURN_VERSION.into(),
-            run_dir: paths.dir.display().to_string(),
-        };
+        let summary =
+            |status: &str, metrics: BTreeMap<String, f64>, state: &crate::checkpoint::TrainerState| RunSummary {
+                experiment: cfg.experiment.name.clone(),
+                status: status.into(),
+                model: cfg.model.name.clone(),
+                parameters,
+                metrics,
+                backend: self.backend.into(),
+                devices: cfg.train.devices,
+                strategy: "single".into(),
+                epochs_completed: state.epoch,
+                wall_seconds: started.elapsed().as_secs_f64(),
+                samples_per_second: state.samples_seen as f64 / state.train_seconds.max(1e-9),
+                seed: cfg.experiment.seed,
+                kiln_version: KILN_VERSION.into(),
+                burn_version: BURN_VERSION.into(),
+                run_dir: paths.dir.display().to_string(),
+            };
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -161,7 +174,17 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         let mut metrics = history_metrics(&outcome.state);
         let inner = outcome.model.valid();
         let test_indices: Vec<usize> = (0..data.test.len()).collect();
-        let test = evaluate(&inner, &data.test, &test_indices, data, cfg, &self.device, Phase::Test, (0, cfg.train.epochs), observer)?;
+        let test = evaluate(
+            &inner,
+            &data.test,
+            &test_indices,
+            data,
+            cfg,
+            &self.device,
+            Phase::Test,
+            (0, cfg.train.epochs),
+            observer,
+        )?;
         metrics.insert("test/loss".into(), test.loss);
         metrics.insert("test/accuracy".into(), test.accuracy);
         let summary = summary("completed", metrics, &outcome.state);

@@ -14,7 +14,12 @@ pub enum LrSchedule {
     Constant(ConstantLr),
     Cosine(CosineAnnealingLrScheduler),
     /// Linear ramp over the warm-up steps, then the base rate.
-    LinearWarmup { ramp: LinearLrScheduler, ramp_steps: usize, base: f64, taken: usize },
+    LinearWarmup {
+        ramp: LinearLrScheduler,
+        ramp_steps: usize,
+        base: f64,
+        taken: usize,
+    },
     Step(StepLrScheduler),
 }
 
@@ -23,9 +28,9 @@ impl LrSchedule {
         let total = (steps_per_epoch * epochs).max(1);
         Ok(match c.name {
             ScheduleName::Constant => LrSchedule::Constant(ConstantLr::from(lr)),
-            ScheduleName::Cosine => LrSchedule::Cosine(
-                CosineAnnealingLrSchedulerConfig::new(lr, total).with_min_lr(c.min_lr).init()?,
-            ),
+            ScheduleName::Cosine => {
+                LrSchedule::Cosine(CosineAnnealingLrSchedulerConfig::new(lr, total).with_min_lr(c.min_lr).init()?)
+            }
             ScheduleName::LinearWarmup => {
                 let ramp_steps = (c.warmup_epochs * steps_per_epoch).max(1);
                 LrSchedule::LinearWarmup {

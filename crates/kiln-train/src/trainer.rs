@@ -144,7 +144,17 @@ where
             None
         } else {
             let inner = model.valid();
-            Some(evaluate(&inner, &data.train, &data.valid_indices, data, cfg, device, Phase::Valid, (epoch, epochs), observer)?)
+            Some(evaluate(
+                &inner,
+                &data.train,
+                &data.valid_indices,
+                data,
+                cfg,
+                device,
+                Phase::Valid,
+                (epoch, epochs),
+                observer,
+            )?)
         };
         state.epoch = epoch;
         state.train_seconds += seconds;
@@ -162,8 +172,11 @@ where
         write_metrics_csv(&paths.metrics_csv(), &state.history)?;
         write_curves(&paths.curves(), &state.history);
         if epoch % cfg.train.checkpoint_every == 0 || epoch == epochs {
-            let model_bytes = checkpoint::model_bytes(&model).map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
-            let optim_bytes = optimizer.state_bytes().map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
+            let model_bytes = checkpoint::model_bytes(&model)
+                .map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
+            let optim_bytes = optimizer
+                .state_bytes()
+                .map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
             last_checkpoint = Some(checkpoint::save(&paths.checkpoints(), &state, &model_bytes, &optim_bytes)?);
         }
     }

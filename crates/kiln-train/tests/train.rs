@@ -132,7 +132,10 @@ epochs = 3
     #[test]
     fn unknown_value_lists_the_choices() {
         let e = error(&VALID.replace("name = \"sgd\"", "name = \"adamx\""));
-        assert!(e.message.contains("unknown value 'adamx' in [optim]") && e.message.contains("did you mean 'adam"), "{e}");
+        assert!(
+            e.message.contains("unknown value 'adamx' in [optim]") && e.message.contains("did you mean 'adam"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -208,8 +211,10 @@ mod registry {
     #[test]
     fn model_parameter_typo_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let text = experiment_toml(dir.path(), "ndarray", "").replace("name = \"lenet5\"", "name = \"lenet5\"\nactivaton = \"relu\"");
-        let e = kiln_train::run::run_experiment(&config(&text).unwrap(), None, &mut kiln_train::progress::Silent).unwrap_err();
+        let text = experiment_toml(dir.path(), "ndarray", "")
+            .replace("name = \"lenet5\"", "name = \"lenet5\"\nactivaton = \"relu\"");
+        let e = kiln_train::run::run_experiment(&config(&text).unwrap(), None, &mut kiln_train::progress::Silent)
+            .unwrap_err();
         assert!(e.to_string().contains("unknown key 'activaton' in [model]; did you mean 'activation'?"), "{e}");
     }
 
@@ -268,7 +273,10 @@ mod backends {
         assert_eq!(reference.len(), 61_706);
         for backend in built_backends() {
             let (loss, updated) = dispatch(backend, OneStep { weights: weights.clone() }).unwrap();
-            assert!(((loss - reference_loss) / reference_loss).abs() < 1e-4, "{backend}: loss {loss} vs {reference_loss}");
+            assert!(
+                ((loss - reference_loss) / reference_loss).abs() < 1e-4,
+                "{backend}: loss {loss} vs {reference_loss}"
+            );
             let err = relative_error(&reference, &updated);
             assert!(err < 1e-4, "{backend}: updated weights differ from ndarray by {err:e}");
         }
@@ -316,7 +324,12 @@ mod resume {
     fn weights(bytes: Vec<u8>) -> Vec<f32> {
         type B = burn::backend::NdArray;
         let device = Default::default();
-        let model = kiln_train::checkpoint::load_model_bytes(kiln_vision::LeNet5Config::new().init::<B>(&device), bytes, &device).unwrap();
+        let model = kiln_train::checkpoint::load_model_bytes(
+            kiln_vision::LeNet5Config::new().init::<B>(&device),
+            bytes,
+            &device,
+        )
+        .unwrap();
         flat_weights(&model)
     }
 
@@ -365,7 +378,8 @@ mod resume {
         }
         let png = std::fs::read(dir.join("curves.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
         for key in ["train/loss", "train/accuracy", "valid/accuracy", "test/loss", "test/accuracy"] {
             assert!(json["metrics"][key].is_number(), "summary lacks {key}");
         }
@@ -373,7 +387,11 @@ mod resume {
         assert_eq!(json["burn_version"], "0.21.0");
         assert_eq!(json["parameters"], 61_706);
         // No temporary files are left behind by atomic writes.
-        let leftovers: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }
@@ -401,7 +419,8 @@ mod divergence {
             other => panic!("expected a non-finite loss error, got {other}"),
         }
         let run = std::fs::read_dir(out.path().join("test")).unwrap().next().unwrap().unwrap().path();
-        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
         assert_eq!(summary["status"], "diverged");
         assert!(run.join("checkpoints/epoch-0001/model.bin").is_file());
     }
@@ -412,7 +431,14 @@ mod reproduce {
     use kiln_train::reproduce::judge;
 
     fn spec(higher: bool) -> ReproduceSection {
-        ReproduceSection { metric: "m".into(), paper: 0.99, expected: None, tolerance: 0.01, higher_is_better: higher, source: "s".into() }
+        ReproduceSection {
+            metric: "m".into(),
+            paper: 0.99,
+            expected: None,
+            tolerance: 0.01,
+            higher_is_better: higher,
+            source: "s".into(),
+        }
     }
 
     #[test]

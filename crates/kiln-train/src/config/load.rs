@@ -24,7 +24,9 @@ pub struct Override {
 /// assert_eq!(o.value, toml::Value::Float(0.01));
 /// ```
 pub fn parse_override(text: &str) -> Result<Override, ConfigError> {
-    let invalid = |why: &str| ConfigError::plain("--set", format!("'{text}' {why}; expected section.key=value, e.g. optim.lr=0.01"));
+    let invalid = |why: &str| {
+        ConfigError::plain("--set", format!("'{text}' {why}; expected section.key=value, e.g. optim.lr=0.01"))
+    };
     let (key, raw) = text.split_once('=').ok_or_else(|| invalid("has no '='"))?;
     let path: Vec<String> = key.trim().split('.').map(|s| s.trim().to_string()).collect();
     if path.len() < 2 || path.iter().any(String::is_empty) {
@@ -40,7 +42,8 @@ pub fn parse_override(text: &str) -> Result<Override, ConfigError> {
 
 /// Reads `path`, applies `overrides`, and returns the validated config.
 pub fn load_experiment(path: &Path, overrides: &[Override]) -> Result<ExperimentConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::plain(path.display(), format!("cannot read the experiment file: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::plain(path.display(), format!("cannot read the experiment file: {e}")))?;
     parse_experiment(&text, &path.display().to_string(), overrides)
 }
 
@@ -57,7 +60,10 @@ pub fn parse_experiment(text: &str, file: &str, overrides: &[Override]) -> Resul
         }
         ExperimentConfig::deserialize(toml::Value::Table(table)).map_err(|e| {
             let keys: Vec<String> = overrides.iter().map(|o| o.path.join(".")).collect();
-            ConfigError::plain("--set", format!("{} (after applying {})", describe(e.message(), None).0, keys.join(", ")))
+            ConfigError::plain(
+                "--set",
+                format!("{} (after applying {})", describe(e.message(), None).0, keys.join(", ")),
+            )
         })?
     };
     validate(&config).map_err(|message| ConfigError::plain(file, message))?;
@@ -69,9 +75,9 @@ fn apply(table: &mut toml::Table, o: &Override) -> Result<(), ConfigError> {
     let mut current = table;
     for section in sections {
         let entry = current.entry(section.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
-        current = entry.as_table_mut().ok_or_else(|| {
-            ConfigError::plain("--set", format!("'{}' is a value, not a section", o.path.join(".")))
-        })?;
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| ConfigError::plain("--set", format!("'{}' is a value, not a section", o.path.join("."))))?;
     }
     current.insert(last.clone(), o.value.clone());
     Ok(())

@@ -86,7 +86,11 @@ pub fn evaluate<B: Backend, M: ImageClassifier<B>>(
     })?;
     let progress = meter.progress;
     observer.on_phase_end(&progress);
-    Ok(PassMetrics { loss: progress.loss, accuracy: progress.accuracy, samples_per_second: progress.samples_per_second })
+    Ok(PassMetrics {
+        loss: progress.loss,
+        accuracy: progress.accuracy,
+        samples_per_second: progress.samples_per_second,
+    })
 }
 
 /// Running loss, accuracy and throughput of one phase, as the progress display shows them.
@@ -105,12 +109,26 @@ impl PhaseMeter {
             accuracy: Accuracy::default(),
             seen: 0,
             start: Instant::now(),
-            progress: StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 },
+            progress: StepProgress {
+                phase,
+                epoch,
+                epochs,
+                step: 0,
+                steps,
+                loss: 0.0,
+                accuracy: 0.0,
+                samples_per_second: 0.0,
+            },
         }
     }
 
     /// Adds one batch: its mean loss, logits and targets.
-    pub fn record<B: Backend>(&mut self, batch_loss: f64, logits: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> &StepProgress {
+    pub fn record<B: Backend>(
+        &mut self,
+        batch_loss: f64,
+        logits: Tensor<B, 2>,
+        targets: Tensor<B, 1, Int>,
+    ) -> &StepProgress {
         let n = targets.dims()[0];
         self.loss.update(batch_loss, n as u64);
         self.accuracy.update(logits, targets);
