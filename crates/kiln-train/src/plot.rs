@@ -18,7 +18,8 @@ pub fn plot_curves(path: &Path, history: &[EpochRecord]) -> Result<(), String> {
     let series = |f: fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
         history.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect()
     };
-    let panels: [(&DrawingArea<_, _>, &str, fn(&EpochRecord) -> Option<f64>, fn(&EpochRecord) -> Option<f64>); 2] = [
+    type Column = fn(&EpochRecord) -> Option<f64>;
+    let panels: [(&DrawingArea<_, _>, &str, Column, Column); 2] = [
         (&left, "loss", |r| Some(r.train_loss), |r| r.valid_loss),
         (&right, "accuracy", |r| Some(r.train_accuracy), |r| r.valid_accuracy),
     ];

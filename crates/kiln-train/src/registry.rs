@@ -58,20 +58,39 @@ pub fn with_classifier<B: AutodiffBackend, T: ClassifierTask<B>>(
     device: &B::Device,
     task: T,
 ) -> Result<T::Output> {
+    let error = |p: ParamProblem| KilnError::ModelParams { model: name.into(), message: p.message };
     match entry(name)?.name {
-        "lenet5" => Ok(task.run(model_config(name, LeNet5Config::new(), params)?.init::<B>(device))),
-        "mnist_cnn" => Ok(task.run(model_config(name, MnistCnnConfig::new(), params)?.init::<B>(device))),
+        "lenet5" => Ok(task.run(model_config(LeNet5Config::new(), params).map_err(error)?.init::<B>(device))),
+        "mnist_cnn" => Ok(task.run(model_config(MnistCnnConfig::new(), params).map_err(error)?.init::<B>(device))),
+        other => unreachable!("'{other}' is listed in MODELS but has no builder"),
+    }
+}
+
+/// A `[model]` key the model's config rejects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamProblem {
+    /// The offending key, when one is to blame.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+/// Checks `params` against model `name`'s config without building the model.
+pub fn check_params(name: &str, params: &toml::Table) -> std::result::Result<(), ParamProblem> {
+    let unknown = |e: KilnError| ParamProblem { key: None, message: e.to_string() };
+    match entry(name).map_err(unknown)?.name {
+        "lenet5" => model_config(LeNet5Config::new(), params).map(drop),
+        "mnist_cnn" => model_config(MnistCnnConfig::new(), params).map(drop),
         other => unreachable!("'{other}' is listed in MODELS but has no builder"),
     }
 }
 
 /// Overlays the user's keys on the model config's defaults; a key the config lacks is an error
 /// that names the config's keys.
-fn model_config<C: Config + Serialize>(model: &str, defaults: C, params: &toml::Table) -> Result<C> {
-    let error = |message: String| KilnError::ModelParams { model: model.into(), message };
+fn model_config<C: Config + Serialize>(defaults: C, params: &toml::Table) -> std::result::Result<C, ParamProblem> {
+    let problem = |key: Option<&str>, message: String| ParamProblem { key: key.map(str::to_string), message };
     let mut merged = match serde_json::to_value(&defaults) {
         Ok(serde_json::Value::Object(map)) => map,
-        _ => return Err(error("its config does not serialise to a table".into())),
+        _ => return Err(problem(None, "the model's config does not serialise to a table".into())),
     };
     for (key, value) in params {
         if !merged.contains_key(key) {
@@ -79,10 +98,18 @@ fn model_config<C: Config + Serialize>(model: &str, defaults: C, params: &toml::
                 .map(|s| format!("; did you mean '{s}'?"))
                 .unwrap_or_default();
             let keys = merged.keys().cloned().collect::<Vec<_>>().join(", ");
-            return Err(error(format!("unknown key '{key}' in [model]{hint} (keys: {keys})")));
+            return Err(problem(Some(key), format!("unknown key '{key}' in [model]{hint} (keys: {keys})")));
         }
-        let value = serde_json::to_value(value).map_err(|e| error(format!("key '{key}': {e}")))?;
+        let value = serde_json::to_value(value).map_err(|e| problem(Some(key), format!("key '{key}': {e}")))?;
+        let check = serde_json::from_value::<C>(serde_json::Value::Object({
+            let mut one = merged.clone();
+            one.insert(key.clone(), value.clone());
+            one
+        }));
+        if let Err(e) = check {
+            return Err(problem(Some(key), format!("bad value for '{key}' in [model]: {e}")));
+        }
         merged.insert(key.clone(), value);
     }
-    serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| error(format!("in [model]: {e}")))
+    serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| problem(None, format!("in [model]: {e}")))
 }

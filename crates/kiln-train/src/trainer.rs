@@ -171,7 +171,7 @@ where
         });
         write_metrics_csv(&paths.metrics_csv(), &state.history)?;
         write_curves(&paths.curves(), &state.history);
-        if epoch % cfg.train.checkpoint_every == 0 || epoch == epochs {
+        if epoch.is_multiple_of(cfg.train.checkpoint_every) || epoch == epochs {
             let model_bytes = checkpoint::model_bytes(&model)
                 .map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
             let optim_bytes = optimizer

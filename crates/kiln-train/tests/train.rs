@@ -209,13 +209,19 @@ mod registry {
     }
 
     #[test]
-    fn model_parameter_typo_is_reported() {
+    fn model_parameters_are_checked_against_the_models_config_at_their_line() {
         let dir = tempfile::tempdir().unwrap();
-        let text = experiment_toml(dir.path(), "ndarray", "")
-            .replace("name = \"lenet5\"", "name = \"lenet5\"\nactivaton = \"relu\"");
-        let e = kiln_train::run::run_experiment(&config(&text).unwrap(), None, &mut kiln_train::progress::Silent)
-            .unwrap_err();
-        assert!(e.to_string().contains("unknown key 'activaton' in [model]; did you mean 'activation'?"), "{e}");
+        let base = experiment_toml(dir.path(), "ndarray", "");
+        let with = |line: &str| base.replace("name = \"lenet5\"", &format!("name = \"lenet5\"\n{line}"));
+        let e = parse_experiment(&with("activaton = \"relu\""), "exp.toml", &[]).unwrap_err();
+        assert_eq!(e.line, Some(9), "{e}");
+        assert!(e.message.contains("unknown key 'activaton' in [model]; did you mean 'activation'?"), "{e}");
+        let e = parse_experiment(&with("activation = \"swish\""), "exp.toml", &[]).unwrap_err();
+        assert!(e.message.contains("bad value for 'activation'") && e.message.contains("relu"), "{e}");
+        let e = parse_experiment(&base.replace("\"lenet5\"", "\"lenet\""), "exp.toml", &[]).unwrap_err();
+        assert_eq!(e.line, Some(8), "{e}");
+        assert!(e.message.contains("did you mean 'lenet5'"), "{e}");
+        assert!(parse_experiment(&with("activation = \"tanh\"\nnum_classes = 10"), "exp.toml", &[]).is_ok());
     }
 
     #[test]

@@ -67,6 +67,10 @@ pub fn parse_experiment(text: &str, file: &str, overrides: &[Override]) -> Resul
         })?
     };
     validate(&config).map_err(|message| ConfigError::plain(file, message))?;
+    crate::registry::check_params(&config.model.name, &config.model.params).map_err(|p| {
+        let key = p.key.as_deref().unwrap_or("name");
+        ConfigError { file: file.to_string(), line: line_of_key(text, "model", key), message: p.message }
+    })?;
     Ok(config)
 }
 
@@ -171,11 +175,22 @@ fn backticked(message: &str) -> Vec<String> {
 
 /// The `[section]` header in force at byte `offset`.
 fn section_at(text: &str, offset: usize) -> Option<String> {
-    text[..offset.min(text.len())]
-        .lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            (line.starts_with('[') && !line.starts_with("[[")).then(|| line.trim_matches(['[', ']']).trim().to_string())
-        })
-        .last()
+    text[..offset.min(text.len())].lines().rev().find_map(|line| {
+        let line = line.trim();
+        (line.starts_with('[') && !line.starts_with("[[")).then(|| line.trim_matches(['[', ']']).trim().to_string())
+    })
+}
+
+/// The 1-based line where `key` is set inside `[section]`, if it is written there.
+fn line_of_key(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line.trim_matches(['[', ']']).trim() == section;
+        } else if inside && line.split('=').next().is_some_and(|k| k.trim() == key) {
+            return Some(i + 1);
+        }
+    }
+    None
 }
