@@ -4,6 +4,7 @@
 //! `init(&device) -> Foo<B>` and a `Foo<B>` (`#[derive(Module)]`) with `forward`.
 
 pub mod activation;
+pub mod boxes;
 pub mod classifier;
 pub mod complexity;
 pub mod lenet5;

@@ -41,8 +41,9 @@ mod lenet5 {
     #[test]
     fn scaled_tanh_is_the_papers_function() {
         // LeCun et al. 1998 Appendix A chose A = 1.7159, S = 2/3 so that f(±1) = ±1.
-        let x = Tensor::<B, 1>::from_floats([1.0, -1.0, 0.0], &Default::default());
-        let y: Vec<f32> = Activation::ScaledTanh.apply(x).into_data().to_vec().unwrap();
+        let x = Tensor::<B, 1>::from_floats([1.0f32, -1.0, 0.0], &Default::default());
+        // `convert`: f64 tests elsewhere in this binary can change the device's default float type.
+        let y: Vec<f32> = Activation::ScaledTanh.apply(x).into_data().convert::<f32>().to_vec().unwrap();
         assert!((y[0] - 1.0).abs() < 1e-4 && (y[1] + 1.0).abs() < 1e-4 && y[2] == 0.0, "{y:?}");
     }
 }
@@ -78,5 +79,226 @@ mod complexity {
         let d = ShapeTrace::new([32, 10, 10]).conv2d(32, 3, 1, 1, 32);
         assert_eq!(d.multiply_adds, 32 * 10 * 10 * 9);
         assert_eq!(ShapeTrace::new([64, 112, 112]).pool2d(2, 2).shape, [64, 56, 56]);
+    }
+}
+
+mod boxes {
+    use burn::backend::{Autodiff, NdArray};
+    use burn::prelude::*;
+    use kiln_vision::boxes::*;
+
+    type F = NdArray<f64>;
+
+    fn t(rows: &[[f64; 4]]) -> Tensor<F, 2> {
+        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        Tensor::from_data(TensorData::new(flat, [rows.len(), 4]), &Default::default())
+    }
+
+    fn values<const D: usize>(x: Tensor<F, D>) -> Vec<f64> {
+        x.into_data().to_vec().unwrap()
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * (1.0 + b.abs())
+    }
+
+    #[test]
+    fn formats_convert_both_ways() {
+        let xyxy = t(&[[1.0, 2.0, 5.0, 8.0]]);
+        assert_eq!(values(convert(xyxy.clone(), BoxFormat::Xyxy, BoxFormat::Xywh)), vec![1.0, 2.0, 4.0, 6.0]);
+        assert_eq!(values(convert(xyxy.clone(), BoxFormat::Xyxy, BoxFormat::Cxcywh)), vec![3.0, 5.0, 4.0, 6.0]);
+        let back =
+            convert(convert(xyxy.clone(), BoxFormat::Xyxy, BoxFormat::Cxcywh), BoxFormat::Cxcywh, BoxFormat::Xyxy);
+        assert_eq!(values(back), values(xyxy.clone()));
+        assert_eq!(values(box_area(xyxy)), vec![24.0]);
+    }
+
+    #[test]
+    fn overlaps_of_two_offset_squares_match_the_hand_computation() {
+        // A = [0,0,2,2], B = [1,1,3,3]: intersection 1, union 7, enclosing box 3×3 (area 9,
+        // squared diagonal 18), centres (1,1) and (2,2) so ρ² = 2; equal aspect ratios, v = 0.
+        let (a, b) = (t(&[[0.0, 0.0, 2.0, 2.0]]), t(&[[1.0, 1.0, 3.0, 3.0]]));
+        let iou = 1.0 / 7.0;
+        let expect = [
+            (Overlap::Iou, iou),
+            (Overlap::Giou, iou - 2.0 / 9.0),
+            (Overlap::Diou, iou - 2.0 / 18.0),
+            (Overlap::Ciou, iou - 2.0 / 18.0),
+        ];
+        for (kind, want) in expect {
+            let got = values(paired_overlap(a.clone(), b.clone(), kind))[0];
+            assert!(close(got, want, 1e-6), "{kind:?}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn ciou_penalises_a_different_aspect_ratio() {
+        // A = [0,0,2,2], B = [0,0,4,2]: IoU 4/8, c² = 20, ρ² = 1, so DIoU = 0.45;
+        // v = 4/π²·(atan 2 − atan 1)², α = v / (0.5 + v).
+        let (a, b) = (t(&[[0.0, 0.0, 2.0, 2.0]]), t(&[[0.0, 0.0, 4.0, 2.0]]));
+        let v = 4.0 / std::f64::consts::PI.powi(2) * (2f64.atan() - 1f64.atan()).powi(2);
+        let want = 0.45 - v / (0.5 + v) * v;
+        let got = values(paired_overlap(a, b, Overlap::Ciou))[0];
+        assert!(close(got, want, 1e-6), "{got} vs {want}");
+    }
+
+    #[test]
+    fn pairwise_matrix_has_one_entry_per_pair() {
+        let a = t(&[[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, 2.0]]);
+        let b = t(&[[0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0], [0.0, 0.0, 2.0, 1.0]]);
+        let m = pairwise_overlap(a, b, Overlap::Giou);
+        assert_eq!(m.dims(), [2, 3]);
+        let v = values(m);
+        // Row 0: identical (1); disjoint two apart (−1/3); half inside a 2×1 box (IoU 1/2).
+        for (got, want) in v[..3].iter().zip([1.0, -1.0 / 3.0, 0.5]) {
+            assert!(close(*got, want, 1e-6), "{v:?}");
+        }
+        // Row 1, column 1: [0,0,2,2] and [2,0,3,1] touch: IoU 0, enclosing 3×2 = 6, union 5.
+        assert!(close(v[4], -1.0 / 6.0, 1e-6), "{v:?}");
+    }
+
+    /// The papers' formulas in plain f64, for finite differences. `alpha` freezes CIoU's α.
+    fn reference(p: [f64; 4], g: [f64; 4], kind: Overlap, alpha: Option<f64>) -> f64 {
+        let (pw, ph, gw, gh) = (p[2] - p[0], p[3] - p[1], g[2] - g[0], g[3] - g[1]);
+        let iw = (p[2].min(g[2]) - p[0].max(g[0])).max(0.0);
+        let ih = (p[3].min(g[3]) - p[1].max(g[1])).max(0.0);
+        let union = pw * ph + gw * gh - iw * ih;
+        let iou = iw * ih / union;
+        let (cw, ch) = (p[2].max(g[2]) - p[0].min(g[0]), p[3].max(g[3]) - p[1].min(g[1]));
+        let rho2 = ((p[0] + p[2] - g[0] - g[2]) / 2.0).powi(2) + ((p[1] + p[3] - g[1] - g[3]) / 2.0).powi(2);
+        let v = 4.0 / std::f64::consts::PI.powi(2) * ((gw / gh).atan() - (pw / ph).atan()).powi(2);
+        match kind {
+            Overlap::Iou => 1.0 - iou,
+            Overlap::Giou => 1.0 - (iou - (cw * ch - union) / (cw * ch)),
+            Overlap::Diou => 1.0 - (iou - rho2 / (cw * cw + ch * ch)),
+            Overlap::Ciou => {
+                let a = alpha.unwrap_or(v / (1.0 - iou + v));
+                1.0 - (iou - rho2 / (cw * cw + ch * ch) - a * v)
+            }
+        }
+    }
+
+    #[test]
+    fn iou_loss_gradients_match_finite_differences() {
+        type A = Autodiff<F>;
+        let cases = [([0.3, 0.2, 2.1, 1.7], [1.0, 0.5, 3.0, 2.5]), ([0.0, 0.0, 1.0, 2.0], [3.0, 1.0, 4.5, 2.5])];
+        for (pred, target) in cases {
+            for kind in [Overlap::Iou, Overlap::Giou, Overlap::Diou, Overlap::Ciou] {
+                let device = Default::default();
+                let p = Tensor::<A, 2>::from_data(TensorData::new(pred.to_vec(), [1, 4]), &device).require_grad();
+                let g = Tensor::<A, 2>::from_data(TensorData::new(target.to_vec(), [1, 4]), &device);
+                let loss = IouLossConfig::new().with_kind(kind).init().forward(p.clone(), g);
+                let value: f64 = loss.clone().into_scalar();
+                let grads = loss.backward();
+                let analytic: Vec<f64> = p.grad(&grads).unwrap().into_data().to_vec().unwrap();
+                // CIoU's α is a constant in the gradient (Zheng et al. 2020, §3.2).
+                let alpha = (kind == Overlap::Ciou).then(|| {
+                    let iou = 1.0 - reference(pred, target, Overlap::Iou, None);
+                    let v = (1.0 - reference(pred, target, Overlap::Diou, None))
+                        - (1.0 - reference(pred, target, Overlap::Ciou, Some(1.0)));
+                    v / (1.0 - iou + v)
+                });
+                assert!(close(value, reference(pred, target, kind, None), 1e-6), "{kind:?} value");
+                for i in 0..4 {
+                    let h = 1e-6;
+                    let (mut up, mut down) = (pred, pred);
+                    up[i] += h;
+                    down[i] -= h;
+                    let numeric =
+                        (reference(up, target, kind, alpha) - reference(down, target, kind, alpha)) / (2.0 * h);
+                    assert!((analytic[i] - numeric).abs() < 1e-6, "{kind:?} d/dx{i}: {} vs {numeric}", analytic[i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn degenerate_boxes_give_finite_values_and_gradients() {
+        type A = Autodiff<F>;
+        let device = Default::default();
+        for kind in [Overlap::Iou, Overlap::Giou, Overlap::Diou, Overlap::Ciou] {
+            let p =
+                Tensor::<A, 2>::from_data(TensorData::new(vec![1.0, 1.0, 1.0, 1.0], [1, 4]), &device).require_grad();
+            let g = Tensor::<A, 2>::from_data(TensorData::new(vec![1.0, 1.0, 1.0, 1.0], [1, 4]), &device);
+            let loss = IouLossConfig::new().with_kind(kind).init().forward(p.clone(), g);
+            let value: f64 = loss.clone().into_scalar();
+            let grads: Vec<f64> = p.grad(&loss.backward()).unwrap().into_data().to_vec().unwrap();
+            assert!(value.is_finite() && grads.iter().all(|g| g.is_finite()), "{kind:?}: {value} {grads:?}");
+        }
+    }
+
+    #[test]
+    fn reductions() {
+        let pred = t(&[[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, 2.0]]);
+        let target = t(&[[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]]);
+        let loss = |r| {
+            values(
+                IouLossConfig::new()
+                    .with_kind(Overlap::Iou)
+                    .with_reduction(r)
+                    .init()
+                    .forward(pred.clone(), target.clone()),
+            )
+        };
+        // Losses 0 and 1 − 1/4.
+        assert!(close(loss(Reduction::None)[1], 0.75, 1e-6));
+        assert!(close(loss(Reduction::Sum)[0], 0.75, 1e-6));
+        assert!(close(loss(Reduction::Mean)[0], 0.375, 1e-6));
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_each_cluster_and_classes_apart() {
+        let boxes = [[0.0, 0.0, 2.0, 2.0], [0.1, 0.0, 2.1, 2.0], [5.0, 5.0, 7.0, 7.0], [0.0, 0.1, 2.0, 2.1]];
+        let scores = [0.8, 0.9, 0.5, 0.7];
+        assert_eq!(nms(&boxes, &scores, 0.5), vec![1, 2]);
+        assert_eq!(batched_nms(&boxes, &scores, &[0, 0, 0, 1], 0.5), vec![1, 3, 2]);
+    }
+
+    #[test]
+    fn diou_nms_keeps_a_neighbour_whose_centre_is_far() {
+        // IoU([0,0,4,4], [1,0,5,4]) = 12/20 = 0.6; ρ²/c² = 1/41, so DIoU = 0.5756 < 0.59.
+        let boxes = [[0.0, 0.0, 4.0, 4.0], [1.0, 0.0, 5.0, 4.0]];
+        assert_eq!(nms(&boxes, &[0.9, 0.8], 0.59), vec![0]);
+        assert_eq!(diou_nms(&boxes, &[0.9, 0.8], 0.59, 1.0), vec![0, 1]);
+        assert_eq!(diou_nms(&boxes, &[0.9, 0.8], 0.55, 1.0), vec![0]);
+    }
+
+    #[test]
+    fn soft_nms_decays_scores_by_the_papers_rules() {
+        // Box 1 overlaps box 0 with IoU exactly 1/2; box 2 is far away.
+        let boxes = [[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 1.0], [10.0, 10.0, 11.0, 11.0]];
+        let scores = [0.9, 0.8, 0.7];
+        let linear = SoftNmsConfig { decay: SoftNmsDecay::Linear, iou_threshold: 0.3, ..Default::default() };
+        let kept = soft_nms(&boxes, &scores, linear);
+        assert_eq!(kept.iter().map(|k| k.0).collect::<Vec<_>>(), vec![0, 2, 1]);
+        assert!((kept[2].1 - 0.8 * 0.5).abs() < 1e-5);
+        let gaussian = SoftNmsConfig { decay: SoftNmsDecay::Gaussian, sigma: 0.5, ..Default::default() };
+        let kept = soft_nms(&boxes, &scores, gaussian);
+        assert!((kept[2].1 - 0.8 * (-0.25f32 / 0.5).exp()).abs() < 1e-5, "{kept:?}");
+        let strict = SoftNmsConfig { score_threshold: 0.45, ..linear };
+        assert_eq!(soft_nms(&boxes, &scores, strict).len(), 2);
+    }
+
+    #[test]
+    fn vgg16_conv5_3_sees_196_pixels() {
+        let (conv, pool) = (RfLayer::conv(3, 1, 1), RfLayer::conv(2, 2, 0));
+        let mut layers = Vec::new();
+        for (convs, last) in [(2, false), (2, false), (3, false), (3, false), (3, true)] {
+            layers.extend(std::iter::repeat_n(conv, convs));
+            if !last {
+                layers.push(pool);
+            }
+        }
+        let rf = receptive_field(&layers);
+        let conv5_3 = rf.last().unwrap();
+        assert_eq!((conv5_3.size, conv5_3.jump), (196, 16));
+    }
+
+    #[test]
+    fn dilated_stack_grows_exponentially() {
+        // Yu & Koltun 2016: 3×3 layers dilated 1, 2, 4 see (2^(i+2) − 1)²: 3, 7, 15 wide.
+        let rf = receptive_field(&[RfLayer::dilated(3, 1, 1), RfLayer::dilated(3, 2, 2), RfLayer::dilated(3, 4, 4)]);
+        assert_eq!(rf.iter().map(|r| r.size).collect::<Vec<_>>(), vec![3, 7, 15]);
+        assert!(rf.iter().all(|r| r.jump == 1 && r.start == 0.5), "same padding keeps the grid");
     }
 }
