@@ -1,17 +1,7 @@
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
+use kiln_losses::Reduction;
 
 use super::{paired_overlap, Overlap};
-
-/// How per-box losses become the returned tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reduction {
-    Mean,
-    Sum,
-    /// One loss per box.
-    None,
-}
 
 /// 1 − IoU/GIoU/DIoU/CIoU between predicted and target `xyxy` boxes.
 #[derive(Config, Debug)]
@@ -53,11 +43,6 @@ impl IouLossConfig {
 impl IouLoss {
     /// `pred`, `target`: `[N, 4]`. Returns `[N]` for `Reduction::None`, else `[1]`.
     pub fn forward<B: Backend>(&self, pred: Tensor<B, 2>, target: Tensor<B, 2>) -> Tensor<B, 1> {
-        let losses = paired_overlap(pred, target, self.kind).neg() + 1.0;
-        match self.reduction {
-            Reduction::Mean => losses.mean(),
-            Reduction::Sum => losses.sum(),
-            Reduction::None => losses,
-        }
+        self.reduction.apply(paired_overlap(pred, target, self.kind).neg() + 1.0)
     }
 }

@@ -12,6 +12,7 @@ mod receptive_field;
 
 pub use format::{box_area, convert, BoxFormat};
 pub use iou::{paired_overlap, pairwise_overlap, Overlap};
-pub use loss::{IouLoss, IouLossConfig, Reduction};
+pub use kiln_losses::Reduction;
+pub use loss::{IouLoss, IouLossConfig};
 pub use nms::{batched_nms, diou_nms, nms, soft_nms, SoftNmsConfig, SoftNmsDecay};
 pub use receptive_field::{receptive_field, RfLayer, RfStats};

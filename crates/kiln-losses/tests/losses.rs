@@ -1,0 +1,118 @@
+//! kiln-losses against the papers' formulas worked by hand.
+
+use burn::backend::{Autodiff, NdArray};
+use burn::prelude::*;
+use kiln_losses::*;
+
+type B = NdArray;
+
+fn t1(values: &[f32]) -> Tensor<B, 1> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), &Default::default())
+}
+
+fn vals(x: Tensor<B, 1>) -> Vec<f32> {
+    x.into_data().convert::<f32>().to_vec().unwrap()
+}
+
+fn logit(p: f32) -> f32 {
+    (p / (1.0 - p)).ln()
+}
+
+fn assert_close(got: f32, want: f32) {
+    assert!((got - want).abs() < 1e-5 * (1.0 + want.abs()), "{got} vs {want}");
+}
+
+#[test]
+fn focal_loss_follows_lin_et_al() {
+    let loss = SigmoidFocalLossConfig::new().with_reduction(Reduction::None).init();
+    // p = 0.5: positive α(1−p)^γ·ln 2 with α = 0.25; negative (1−α)·p^γ·ln 2.
+    let v = vals(loss.forward(t1(&[0.0, 0.0]), t1(&[1.0, 0.0])));
+    assert_close(v[0], 0.25 * 0.25 * 2f32.ln());
+    assert_close(v[1], 0.75 * 0.25 * 2f32.ln());
+    // γ = 0 without α is binary cross-entropy: ln(1 + e^−x) for a positive.
+    let bce = SigmoidFocalLossConfig::new().with_alpha(None).with_gamma(0.0).with_reduction(Reduction::Sum).init();
+    assert_close(vals(bce.forward(t1(&[2.0]), t1(&[1.0])))[0], (1.0 + (-2f32).exp()).ln());
+    // A confident correct prediction is down-weighted far more than cross-entropy.
+    let easy = vals(loss.forward(t1(&[logit(0.95)]), t1(&[1.0])))[0];
+    assert_close(easy, 0.25 * 0.05f32.powi(2) * -(0.95f32.ln()));
+}
+
+#[test]
+fn centernet_focal_loss_follows_zhou_et_al() {
+    // A peak predicted at 0.8 and a pixel with Y = 0.5 predicted at 0.3; one peak, so N = 1.
+    let loss = CenterNetFocalLossConfig::new().init();
+    let got = vals(loss.forward(t1(&[logit(0.8), logit(0.3)]), t1(&[1.0, 0.5])))[0];
+    let want = 0.2f32.powi(2) * -(0.8f32.ln()) + 0.5f32.powi(4) * 0.3f32.powi(2) * -(0.7f32.ln());
+    assert_close(got, want);
+}
+
+#[test]
+fn varifocal_loss_follows_zhang_et_al() {
+    let loss = VarifocalLossConfig::new().with_reduction(Reduction::None).init();
+    let v = vals(loss.forward(t1(&[logit(0.8), logit(0.3)]), t1(&[0.6, 0.0])));
+    // Positive with q = 0.6: −q(q ln p + (1 − q) ln(1 − p)); negative: −α p^γ ln(1 − p).
+    assert_close(v[0], -0.6 * (0.6 * 0.8f32.ln() + 0.4 * 0.2f32.ln()));
+    assert_close(v[1], 0.75 * 0.09 * -(0.7f32.ln()));
+}
+
+#[test]
+fn smooth_l1_is_quadratic_then_linear() {
+    let loss = SmoothL1LossConfig::new().with_reduction(Reduction::None).init();
+    let v = vals(loss.forward(t1(&[0.5, 2.0, -3.0]), t1(&[0.0, 0.0, 0.0])));
+    assert_eq!(v, vec![0.125, 1.5, 2.5]);
+    let half = SmoothL1LossConfig::new().with_beta(0.5).with_reduction(Reduction::Mean).init();
+    assert_close(vals(half.forward(t1(&[0.25, 1.0]), t1(&[0.0, 0.0])))[0], (0.0625 + 0.75) / 2.0);
+}
+
+#[test]
+fn gaussian_kl_is_the_closed_form() {
+    let d = Default::default();
+    let mean = Tensor::<B, 2>::from_floats([[1.0, 0.0], [0.0, 0.0]], &d);
+    let log_var = Tensor::<B, 2>::from_floats([[0.0, 0.0], [1.0, 0.0]], &d);
+    let v = vals(gaussian_kl(mean, log_var));
+    assert_close(v[0], 0.5);
+    assert_close(v[1], 0.5 * (std::f32::consts::E - 2.0));
+}
+
+#[test]
+fn soft_overlaps_equal_the_hard_metrics_on_hard_inputs() {
+    // p = t = {1, 1, 0, 0} vs prediction {1, 0, 1, 0}: Dice 2·1/(2+2) = 0.5, IoU 1/3.
+    let (p, t) = (t1(&[1.0, 0.0, 1.0, 0.0]), t1(&[1.0, 1.0, 0.0, 0.0]));
+    assert_close(vals(soft_dice_loss(p.clone(), t.clone()))[0], 0.5);
+    assert_close(vals(soft_iou_loss(p, t))[0], 1.0 - 1.0 / 3.0);
+}
+
+#[test]
+fn gumbel_softmax_samples_the_categorical_distribution() {
+    let d = Default::default();
+    B::seed(&d, 11);
+    let probs = [0.5f32, 0.3, 0.2];
+    let logits = Tensor::<B, 1>::from_floats(probs.map(f32::ln), &d).reshape([1, 3]).expand([4000, 3]);
+    let hard = gumbel_softmax(logits, 0.5, true);
+    let rows: Vec<f32> = hard.clone().sum_dim(1).into_data().to_vec().unwrap();
+    assert!(rows.iter().all(|&r| r == 1.0), "hard samples are one-hot");
+    // Gumbel-max: argmax(log π + g) ~ Categorical(π).
+    let freq: Vec<f32> = (hard.sum_dim(0) / 4000.0).into_data().to_vec().unwrap();
+    for (f, p) in freq.iter().zip(probs) {
+        assert!((f - p).abs() < 0.03, "{freq:?}");
+    }
+}
+
+#[test]
+fn straight_through_gradient_is_the_soft_samples() {
+    type A = Autodiff<B>;
+    let d = Default::default();
+    A::seed(&d, 3);
+    let logits = Tensor::<A, 2>::from_floats([[0.2, -0.1, 0.4]], &d).require_grad();
+    let weights = Tensor::<A, 2>::from_floats([[1.0, 2.0, 3.0]], &d);
+    A::seed(&d, 5);
+    let hard = gumbel_softmax(logits.clone(), 1.0, true);
+    let g_hard: Vec<f32> =
+        logits.grad(&(hard * weights.clone()).sum().backward()).unwrap().into_data().to_vec().unwrap();
+    A::seed(&d, 5);
+    let soft = gumbel_softmax(logits.clone(), 1.0, false);
+    let g_soft: Vec<f32> = logits.grad(&(soft * weights).sum().backward()).unwrap().into_data().to_vec().unwrap();
+    for (a, b) in g_hard.iter().zip(&g_soft) {
+        assert!((a - b).abs() < 1e-6, "{g_hard:?} vs {g_soft:?}");
+    }
+}
