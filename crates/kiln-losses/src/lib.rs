@@ -8,6 +8,7 @@ pub mod cross_entropy;
 pub mod focal;
 pub mod gaussian_kl;
 pub mod gumbel;
+pub mod margin;
 pub mod reduction;
 pub mod smooth_l1;
 pub mod soft_overlap;

@@ -116,3 +116,93 @@ fn straight_through_gradient_is_the_soft_samples() {
         assert!((a - b).abs() < 1e-6, "{g_hard:?} vs {g_soft:?}");
     }
 }
+
+mod margin {
+    use super::*;
+    use burn::module::Param;
+    use kiln_losses::margin::*;
+    use std::f32::consts::PI;
+
+    /// Two classes whose weight columns are the axes, scaled by `norms`.
+    fn axes(norms: [f32; 2]) -> Param<Tensor<B, 2>> {
+        Param::from_tensor(Tensor::from_floats([[norms[0], 0.0], [0.0, norms[1]]], &Default::default()))
+    }
+
+    /// A feature of length `r` at angle `deg` from class 0 (so 90° − deg from class 1).
+    fn feature(r: f32, deg: f32) -> Tensor<B, 2> {
+        let a = deg.to_radians();
+        Tensor::from_floats([[r * a.cos(), r * a.sin()]], &Default::default())
+    }
+
+    fn row(x: Tensor<B, 2>) -> Vec<f32> {
+        x.into_data().convert::<f32>().to_vec().unwrap()
+    }
+
+    fn target0() -> Tensor<B, 1, Int> {
+        Tensor::from_ints([0], &Default::default())
+    }
+
+    #[test]
+    fn cosface_subtracts_the_margin_from_the_target_cosine() {
+        let mut head = CosFaceConfig::new(2, 2).with_scale(30.0).with_margin(0.35).init::<B>(&Default::default());
+        head.weight = axes([3.0, 0.5]);
+        let logits = row(head.forward(feature(2.0, 30.0), target0()));
+        assert_close(logits[0], 30.0 * (30f32.to_radians().cos() - 0.35));
+        assert_close(logits[1], 30.0 * 60f32.to_radians().cos());
+    }
+
+    #[test]
+    fn arcface_adds_the_margin_to_the_target_angle() {
+        let mut head = ArcFaceConfig::new(2, 2).with_scale(64.0).with_margin(0.5).init::<B>(&Default::default());
+        head.weight = axes([1.0, 1.0]);
+        let logits = row(head.forward(feature(5.0, 30.0), target0()));
+        assert_close(logits[0], 64.0 * (PI / 6.0 + 0.5).cos());
+        assert_close(logits[1], 64.0 * (PI / 3.0).cos());
+        // θ = 170°: θ + m > π, so the target falls back to cos θ − m sin m.
+        let logits = row(head.forward(feature(5.0, 170.0), target0()));
+        assert_close(logits[0], 64.0 * (170f32.to_radians().cos() - 0.5 * 0.5f32.sin()));
+    }
+
+    #[test]
+    fn psi_is_the_papers_piecewise_function() {
+        // m = 4, θ = 50°: mθ = 200°, k = 1, ψ = −cos 200° − 2.
+        let cos = Tensor::<B, 1>::from_floats([50f32.to_radians().cos()], &Default::default());
+        let v: Vec<f32> = psi(cos, 4).into_data().convert::<f32>().to_vec().unwrap();
+        assert_close(v[0], -(200f32.to_radians().cos()) - 2.0);
+        // Monotonically decreasing on [0, π] and never above cos θ (L-Softmax §3.1).
+        let thetas: Vec<f32> = (0..=180).map(|d| (d as f32).to_radians()).collect();
+        let cos = Tensor::<B, 1>::from_floats(
+            thetas.iter().map(|t| t.cos()).collect::<Vec<_>>().as_slice(),
+            &Default::default(),
+        );
+        let v: Vec<f32> = psi(cos, 3).into_data().convert::<f32>().to_vec().unwrap();
+        for (i, w) in v.windows(2).enumerate() {
+            assert!(w[1] <= w[0] + 1e-4, "not decreasing at {i}°: {w:?}");
+        }
+        for (p, t) in v.iter().zip(&thetas) {
+            assert!(*p <= t.cos() + 1e-4);
+        }
+    }
+
+    #[test]
+    fn lsoftmax_blends_psi_with_the_plain_logit() {
+        // ‖W_0‖ = 3, ‖x‖ = 2, θ = 120°, m = 2: mθ = 240°, k = 1, ψ = −cos 240° − 2 = −1.5;
+        // λ = 1: (3·2·cos 120° + 3·2·(−1.5)) / 2 = −6.
+        let mut head = LSoftmaxConfig::new(2, 2).with_margin(2).with_lambda(1.0).init::<B>(&Default::default());
+        head.weight = axes([3.0, 0.5]);
+        let logits = row(head.forward(feature(2.0, 120.0), target0()));
+        assert_close(logits[0], -6.0);
+        // The other class keeps ‖W_1‖‖x‖ cos θ_1 with θ_1 = 30°.
+        assert_close(logits[1], 0.5 * 2.0 * 30f32.to_radians().cos());
+    }
+
+    #[test]
+    fn sphereface_normalises_the_weights() {
+        // ‖x‖ = 2, θ = 50°, m = 4: the target logit is ‖x‖ ψ(θ) whatever ‖W_0‖ is.
+        let mut head = LSoftmaxConfig::sphereface(2, 2).init::<B>(&Default::default());
+        head.weight = axes([7.0, 7.0]);
+        let logits = row(head.forward(feature(2.0, 50.0), target0()));
+        assert_close(logits[0], 2.0 * (-(200f32.to_radians().cos()) - 2.0));
+        assert_close(logits[1], 2.0 * 40f32.to_radians().cos());
+    }
+}
