@@ -4,7 +4,9 @@
 //! (see kiln-train's `trainer`), so these accumulate plain numbers that any loop can feed.
 
 pub mod accuracy;
+pub mod confusion;
 pub mod mean;
 
 pub use accuracy::Accuracy;
+pub use confusion::ConfusionMatrix;
 pub use mean::Mean;
