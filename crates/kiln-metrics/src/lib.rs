@@ -6,7 +6,11 @@
 pub mod accuracy;
 pub mod confusion;
 pub mod mean;
+pub mod perplexity;
+pub mod top_k;
 
 pub use accuracy::Accuracy;
 pub use confusion::ConfusionMatrix;
 pub use mean::Mean;
+pub use perplexity::Perplexity;
+pub use top_k::TopKAccuracy;

@@ -85,3 +85,29 @@ fn accuracy_and_mean_stream() {
     mean.update(1.0, 3);
     assert_eq!(mean.value(), Some(1.0));
 }
+
+#[test]
+fn top_k_counts_targets_among_the_k_best() {
+    let d = Default::default();
+    let logits =
+        Tensor::<NdArray, 2>::from_floats([[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1], [0.3, 0.1, 0.4, 0.2]], &d);
+    let targets = Tensor::<NdArray, 1, Int>::from_ints([0, 0, 3], &d);
+    // Ranks of the targets: 4th, 1st, 3rd.
+    let value = |k| {
+        let mut m = kiln_metrics::TopKAccuracy::new(k);
+        m.update(logits.clone(), targets.clone());
+        m.value().unwrap()
+    };
+    assert_eq!((value(1), value(2), value(3), value(4), value(9)), (1.0 / 3.0, 1.0 / 3.0, 2.0 / 3.0, 1.0, 1.0));
+}
+
+#[test]
+fn perplexity_of_a_known_model() {
+    // Two tokens with probabilities 1/2 and 1/8: mean NLL = (ln 2 + ln 8)/2 = 2 ln 2, perplexity 4, 2 bits.
+    let mut lm = kiln_metrics::Perplexity::default();
+    assert_eq!(lm.perplexity(), None);
+    lm.update(2f64.ln(), 1);
+    lm.update(8f64.ln(), 1);
+    assert!((lm.perplexity().unwrap() - 4.0).abs() < 1e-12);
+    assert!((lm.bits_per_token().unwrap() - 2.0).abs() < 1e-12);
+}
