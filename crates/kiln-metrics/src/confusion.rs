@@ -48,25 +48,8 @@ impl ConfusionMatrix {
         logits: Tensor<B, D>,
         targets: Tensor<B, T, Int>,
     ) {
-        let predicted = logits.argmax(1);
-        let to_vec = |x: Tensor<B, D, Int>| -> Vec<usize> {
-            x.into_data()
-                .convert::<i64>()
-                .to_vec::<i64>()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| v.max(0) as usize)
-                .collect()
-        };
-        let predicted = to_vec(predicted);
-        let targets: Vec<usize> = targets
-            .into_data()
-            .convert::<i64>()
-            .to_vec::<i64>()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.max(0) as usize)
-            .collect();
+        let predicted = class_indices(logits.argmax(1));
+        let targets = class_indices(targets);
         self.update_indices(&predicted, &targets);
     }
 
@@ -169,4 +152,9 @@ fn ratio(a: u64, b: u64) -> f64 {
     } else {
         a as f64 / b as f64
     }
+}
+
+/// Class indices of an integer tensor; negative values (never a class) map to 0.
+fn class_indices<B: Backend, const D: usize>(x: Tensor<B, D, Int>) -> Vec<usize> {
+    x.into_data().convert::<i64>().to_vec::<i64>().unwrap_or_default().into_iter().map(|v| v.max(0) as usize).collect()
 }

@@ -34,7 +34,7 @@ pub fn evaluate_run(
     })?;
     let data = ClassificationData::load(&cfg)?;
     let job = EvalJob { cfg: &cfg, data: &data, weights: ck.model, observer };
-    dispatch(&cfg.train.backend.clone(), job)?
+    dispatch(&cfg.train.backend, job)?
 }
 
 struct EvalJob<'a> {

@@ -1,7 +1,7 @@
 //! `kiln run`: from a config to a finished run directory.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
@@ -205,9 +205,4 @@ fn history_metrics(state: &crate::checkpoint::TrainerState) -> BTreeMap<String, 
         }
     }
     metrics
-}
-
-/// The run directory a path names (for `eval` and `--resume`).
-pub fn run_paths(dir: &Path) -> RunPaths {
-    RunPaths::new(PathBuf::from(dir))
 }

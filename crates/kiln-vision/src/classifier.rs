@@ -1,5 +1,7 @@
 use burn::prelude::*;
 
+use crate::Complexity;
+
 /// A network that maps images `[N, C, H, W]` to class logits `[N, K]`.
 ///
 /// The classification task in kiln-train needs nothing more from a model, so any backbone
@@ -10,5 +12,3 @@ pub trait ImageClassifier<B: Backend> {
     /// Multiply-adds and output shape of one forward pass on an input of `[C, H, W]`.
     fn complexity(&self, input: [usize; 3]) -> Complexity;
 }
-
-pub use crate::complexity::Complexity;
