@@ -62,6 +62,10 @@ fn models_json_reports_lenet5() {
     let models: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let lenet = models.as_array().unwrap().iter().find(|m| m["name"] == "lenet5").unwrap();
     assert_eq!(lenet["parameters"], 61_706);
+    // ViT-B/16's 16×16 patches do not tile 28×28: listed, marked, not an error.
+    let vit = models.as_array().unwrap().iter().find(|m| m["name"] == "vit_b16").unwrap();
+    assert!(vit["parameters"].is_null() && vit["unavailable"].as_str().unwrap().contains("patch_size 16"), "{vit}");
+    assert_user_error(&kiln(&["models", "vit_b16", "--input", "1x28x28"]), "not a multiple of patch_size 16");
     assert_user_error(&kiln(&["models", "--input", "28x28"]), "is not CxHxW");
 }
 

@@ -59,6 +59,8 @@ enum Command {
     },
     /// List registered models with parameters and multiply-adds
     Models {
+        /// Only these models (default: all)
+        names: Vec<String>,
         #[arg(long)]
         json: bool,
         /// Input shape CxHxW, e.g. 3x224x224 (default: each model's own)
@@ -170,19 +172,22 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Models { json, input } => {
+        Command::Models { names, json, input } => {
             let input = input.map(|s| parse_shape(&s)).transpose()?;
-            let models = describe_models(input)?;
+            let models = describe_models(&names, input)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&models).expect("descriptions serialise"));
             } else {
-                println!("{:<12} {:>12} {:>14}  {:<10} summary", "name", "parameters", "multiply-adds", "input");
+                let width = models.iter().map(|m| m.name.len()).max().unwrap_or(4);
+                println!("{:<width$} {:>12} {:>14}  {:<10} summary", "name", "parameters", "multiply-adds", "input");
                 for m in models {
                     let input = format!("{}x{}x{}", m.input[0], m.input[1], m.input[2]);
-                    println!(
-                        "{:<12} {:>12} {:>14}  {:<10} {}",
-                        m.name, m.parameters, m.multiply_adds, input, m.summary
-                    );
+                    let (parameters, multiply_adds) = match (m.parameters, m.multiply_adds) {
+                        (Some(p), Some(macs)) => (p.to_string(), macs.to_string()),
+                        _ => ("-".into(), "-".into()),
+                    };
+                    let summary = m.unavailable.map(|why| format!("not for this input: {why}")).unwrap_or(m.summary);
+                    println!("{:<width$} {parameters:>12} {multiply_adds:>14}  {input:<10} {summary}", m.name);
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -6,47 +6,66 @@ use kiln_vision::ImageClassifier;
 use serde::Serialize;
 
 use crate::backend::{built_backends, dispatch, BackendTask};
-use crate::error::Result;
-use crate::registry::{with_classifier, ClassifierTask, MODELS};
+use crate::error::{KilnError, Result};
+use crate::registry::{entry, with_classifier, ClassifierTask, ModelEntry, MODELS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelDescription {
     pub name: String,
     pub summary: String,
     pub input: [usize; 3],
-    pub parameters: usize,
-    pub multiply_adds: u64,
+    /// `None` when the model cannot take the input (a ViT whose patch size does not divide it).
+    pub parameters: Option<usize>,
+    pub multiply_adds: Option<u64>,
+    /// Why the model cannot take the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
-/// Describes every registered model, with default parameters, for `input` (or each model's own
-/// default input).
-pub fn describe_models(input: Option<[usize; 3]>) -> Result<Vec<ModelDescription>> {
+/// Describes the registered models `names` (all when empty), with default parameters, for
+/// `input` (or each model's own default input).
+pub fn describe_models(names: &[String], input: Option<[usize; 3]>) -> Result<Vec<ModelDescription>> {
+    let entries = if names.is_empty() {
+        MODELS.iter().collect()
+    } else {
+        names.iter().map(|name| entry(name)).collect::<Result<Vec<_>>>()?
+    };
     let backend = built_backends()[0];
-    dispatch(backend, Describe { input })?
+    dispatch(backend, Describe { entries, input, strict: !names.is_empty() })?
 }
 
 struct Describe {
+    entries: Vec<&'static ModelEntry>,
     input: Option<[usize; 3]>,
+    /// Models asked for by name must take the input; in the full list they are marked instead.
+    strict: bool,
 }
 
 impl BackendTask for Describe {
     type Output = Result<Vec<ModelDescription>>;
     fn run<B: AutodiffBackend>(self, device: B::Device, _backend: &'static str) -> Self::Output {
-        MODELS
-            .iter()
+        self.entries
+            .into_iter()
             .map(|entry| {
                 let input = self.input.unwrap_or(entry.default_input);
                 let mut params = toml::Table::new();
                 params.insert("in_channels".into(), toml::Value::Integer(input[0] as i64));
-                let (parameters, multiply_adds) =
-                    with_classifier::<B, _>(entry.name, &params, &device, Measure { input })?;
-                Ok(ModelDescription {
+                if entry.fixed_size {
+                    params.insert("image_size".into(), toml::Value::Integer(input[1] as i64));
+                }
+                let description = |size: Option<(usize, u64)>, unavailable| ModelDescription {
                     name: entry.name.into(),
                     summary: entry.summary.into(),
                     input,
-                    parameters,
-                    multiply_adds,
-                })
+                    parameters: size.map(|s| s.0),
+                    multiply_adds: size.map(|s| s.1),
+                    unavailable,
+                };
+                match with_classifier::<B, _>(entry.name, &params, &device, Measure { input }) {
+                    Ok(size) => Ok(description(Some(size), None)),
+                    Err(KilnError::ModelParams { message, .. }) if !self.strict => Ok(description(None, Some(message))),
+                    Err(e) => Err(e),
+                }
             })
             .collect()
     }

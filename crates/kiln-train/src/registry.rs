@@ -4,6 +4,10 @@
 use burn::config::Config;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
+use kiln_vision::backbones::{
+    EfficientNetConfig, GoogLeNetConfig, MobileNetV1Config, MobileNetV2Config, ResNetConfig, ShuffleNetV2Config,
+    VitConfig,
+};
 use kiln_vision::{ImageClassifier, LeNet5Config, MnistCnnConfig};
 use serde::Serialize;
 
@@ -17,18 +21,56 @@ pub struct ModelEntry {
     pub summary: &'static str,
     /// `[C, H, W]` the model is meant for.
     pub default_input: [usize; 3],
+    /// The model is built for one input size, set by its `image_size` key (ViT's position
+    /// embeddings); the others take any size.
+    pub fixed_size: bool,
 }
 
+const fn model(name: &'static str, summary: &'static str, default_input: [usize; 3]) -> ModelEntry {
+    ModelEntry { name, summary, default_input, fixed_size: false }
+}
+
+const IMAGENET: [usize; 3] = [3, 224, 224];
+
 pub const MODELS: &[ModelEntry] = &[
+    model("lenet5", "LeNet-5, LeCun et al. 1998 (61,706 parameters for 10 classes)", [1, 28, 28]),
+    model("mnist_cnn", "Two VGG-style conv-BN-ReLU stages, dropout classifier", [1, 28, 28]),
+    model("resnet18", "ResNet-18, He et al. 2016 (11,689,512 parameters)", IMAGENET),
+    model("resnet34", "ResNet-34, He et al. 2016 (21,797,672 parameters)", IMAGENET),
+    model("resnet50", "ResNet-50 v1.5, He et al. 2016 (25,557,032 parameters)", IMAGENET),
+    model("resnet101", "ResNet-101 v1.5, He et al. 2016", IMAGENET),
+    model("resnet152", "ResNet-152 v1.5, He et al. 2016", IMAGENET),
+    model(
+        "googlenet",
+        "GoogLeNet / Inception v1 with batch norm, Szegedy et al. 2015 (6,624,904 parameters)",
+        IMAGENET,
+    ),
+    model(
+        "mobilenet_v1",
+        "MobileNetV1, Howard et al. 2017, width multiplier α (4,231,976 parameters at α = 1)",
+        IMAGENET,
+    ),
+    model("mobilenet_v2", "MobileNetV2, Sandler et al. 2018 (3,504,872 parameters)", IMAGENET),
+    model("shufflenet_v2_x0_5", "ShuffleNetV2 0.5×, Ma et al. 2018 (1,366,792 parameters)", IMAGENET),
+    model("shufflenet_v2_x1_0", "ShuffleNetV2 1.0×, Ma et al. 2018 (2,278,604 parameters)", IMAGENET),
+    model("shufflenet_v2_x1_5", "ShuffleNetV2 1.5×, Ma et al. 2018 (3,503,624 parameters)", IMAGENET),
+    model("shufflenet_v2_x2_0", "ShuffleNetV2 2.0×, Ma et al. 2018 (7,393,996 parameters)", IMAGENET),
+    model("snet49", "SNet49, ThunderNet's backbone, Qin et al. 2019", IMAGENET),
+    model("snet146", "SNet146, ThunderNet's backbone, Qin et al. 2019", IMAGENET),
+    model("snet535", "SNet535, ThunderNet's backbone, Qin et al. 2019", IMAGENET),
+    model("efficientnet_b0", "EfficientNet-B0, Tan & Le 2019 (5,288,548 parameters)", IMAGENET),
+    model("efficientnet_b1", "EfficientNet-B1, compound-scaled B0 (7,794,184 parameters)", [3, 240, 240]),
+    model("efficientnet_b2", "EfficientNet-B2, compound-scaled B0 (9,109,994 parameters)", [3, 260, 260]),
+    model("efficientnet_b3", "EfficientNet-B3, compound-scaled B0 (12,233,232 parameters)", [3, 300, 300]),
+    model("efficientnet_b4", "EfficientNet-B4, compound-scaled B0 (19,341,616 parameters)", [3, 380, 380]),
+    model("efficientnet_b5", "EfficientNet-B5, compound-scaled B0 (30,389,784 parameters)", [3, 456, 456]),
+    model("efficientnet_b6", "EfficientNet-B6, compound-scaled B0 (43,040,704 parameters)", [3, 528, 528]),
+    model("efficientnet_b7", "EfficientNet-B7, compound-scaled B0 (66,347,960 parameters)", [3, 600, 600]),
+    ModelEntry { fixed_size: true, ..model("vit_ti16", "ViT-Ti/16 (DeiT-Ti), Touvron et al. 2021", IMAGENET) },
+    ModelEntry { fixed_size: true, ..model("vit_s16", "ViT-S/16 (DeiT-S), Touvron et al. 2021", IMAGENET) },
     ModelEntry {
-        name: "lenet5",
-        summary: "LeNet-5, LeCun et al. 1998 (61,706 parameters for 10 classes)",
-        default_input: [1, 28, 28],
-    },
-    ModelEntry {
-        name: "mnist_cnn",
-        summary: "Two VGG-style conv-BN-ReLU stages, dropout classifier",
-        default_input: [1, 28, 28],
+        fixed_size: true,
+        ..model("vit_b16", "ViT-B/16, Dosovitskiy et al. 2021 (86,567,656 parameters)", IMAGENET)
     },
 ];
 
@@ -51,6 +93,128 @@ pub trait ClassifierTask<B: AutodiffBackend> {
         M::InnerModule: ImageClassifier<B::InnerBackend>;
 }
 
+/// Runs `$body` with `$config` bound to the default config of model `$name` (one arm per
+/// registered name, so each arm is monomorphised for its own config and model type).
+macro_rules! with_default_config {
+    ($name:expr, |$config:ident| $body:expr) => {
+        match $name {
+            "lenet5" => {
+                let $config = LeNet5Config::new();
+                $body
+            }
+            "mnist_cnn" => {
+                let $config = MnistCnnConfig::new();
+                $body
+            }
+            "resnet18" => {
+                let $config = ResNetConfig::new(18);
+                $body
+            }
+            "resnet34" => {
+                let $config = ResNetConfig::new(34);
+                $body
+            }
+            "resnet50" => {
+                let $config = ResNetConfig::new(50);
+                $body
+            }
+            "resnet101" => {
+                let $config = ResNetConfig::new(101);
+                $body
+            }
+            "resnet152" => {
+                let $config = ResNetConfig::new(152);
+                $body
+            }
+            "googlenet" => {
+                let $config = GoogLeNetConfig::new();
+                $body
+            }
+            "mobilenet_v1" => {
+                let $config = MobileNetV1Config::new();
+                $body
+            }
+            "mobilenet_v2" => {
+                let $config = MobileNetV2Config::new();
+                $body
+            }
+            "shufflenet_v2_x0_5" => {
+                let $config = ShuffleNetV2Config::x0_5();
+                $body
+            }
+            "shufflenet_v2_x1_0" => {
+                let $config = ShuffleNetV2Config::x1_0();
+                $body
+            }
+            "shufflenet_v2_x1_5" => {
+                let $config = ShuffleNetV2Config::x1_5();
+                $body
+            }
+            "shufflenet_v2_x2_0" => {
+                let $config = ShuffleNetV2Config::x2_0();
+                $body
+            }
+            "snet49" => {
+                let $config = ShuffleNetV2Config::snet49();
+                $body
+            }
+            "snet146" => {
+                let $config = ShuffleNetV2Config::snet146();
+                $body
+            }
+            "snet535" => {
+                let $config = ShuffleNetV2Config::snet535();
+                $body
+            }
+            "efficientnet_b0" => {
+                let $config = EfficientNetConfig::b(0);
+                $body
+            }
+            "efficientnet_b1" => {
+                let $config = EfficientNetConfig::b(1);
+                $body
+            }
+            "efficientnet_b2" => {
+                let $config = EfficientNetConfig::b(2);
+                $body
+            }
+            "efficientnet_b3" => {
+                let $config = EfficientNetConfig::b(3);
+                $body
+            }
+            "efficientnet_b4" => {
+                let $config = EfficientNetConfig::b(4);
+                $body
+            }
+            "efficientnet_b5" => {
+                let $config = EfficientNetConfig::b(5);
+                $body
+            }
+            "efficientnet_b6" => {
+                let $config = EfficientNetConfig::b(6);
+                $body
+            }
+            "efficientnet_b7" => {
+                let $config = EfficientNetConfig::b(7);
+                $body
+            }
+            "vit_ti16" => {
+                let $config = VitConfig::tiny();
+                $body
+            }
+            "vit_s16" => {
+                let $config = VitConfig::small();
+                $body
+            }
+            "vit_b16" => {
+                let $config = VitConfig::base();
+                $body
+            }
+            other => unreachable!("'{other}' is listed in MODELS but has no builder"),
+        }
+    };
+}
+
 /// Builds model `name` with `params` (the `[model]` keys other than `name`) and runs `task` on it.
 pub fn with_classifier<B: AutodiffBackend, T: ClassifierTask<B>>(
     name: &str,
@@ -59,11 +223,9 @@ pub fn with_classifier<B: AutodiffBackend, T: ClassifierTask<B>>(
     task: T,
 ) -> Result<T::Output> {
     let error = |p: ParamProblem| KilnError::ModelParams { model: name.into(), message: p.message };
-    match entry(name)?.name {
-        "lenet5" => Ok(task.run(model_config(LeNet5Config::new(), params).map_err(error)?.init::<B>(device))),
-        "mnist_cnn" => Ok(task.run(model_config(MnistCnnConfig::new(), params).map_err(error)?.init::<B>(device))),
-        other => unreachable!("'{other}' is listed in MODELS but has no builder"),
-    }
+    Ok(with_default_config!(entry(name)?.name, |defaults| {
+        task.run(model_config(defaults, params).map_err(error)?.init::<B>(device))
+    }))
 }
 
 /// A `[model]` key the model's config rejects.
@@ -77,16 +239,40 @@ pub struct ParamProblem {
 /// Checks `params` against model `name`'s config without building the model.
 pub fn check_params(name: &str, params: &toml::Table) -> std::result::Result<(), ParamProblem> {
     let unknown = |e: KilnError| ParamProblem { key: None, message: e.to_string() };
-    match entry(name).map_err(unknown)?.name {
-        "lenet5" => model_config(LeNet5Config::new(), params).map(drop),
-        "mnist_cnn" => model_config(MnistCnnConfig::new(), params).map(drop),
-        other => unreachable!("'{other}' is listed in MODELS but has no builder"),
+    with_default_config!(entry(name).map_err(unknown)?.name, |defaults| model_config(defaults, params).map(drop))
+}
+
+/// Checks a merged model config beyond its types: values the builder cannot honour.
+pub trait ValidModelConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+}
+
+impl ValidModelConfig for LeNet5Config {}
+impl ValidModelConfig for MnistCnnConfig {}
+impl ValidModelConfig for GoogLeNetConfig {}
+impl ValidModelConfig for MobileNetV1Config {}
+impl ValidModelConfig for MobileNetV2Config {}
+impl ValidModelConfig for ShuffleNetV2Config {}
+impl ValidModelConfig for EfficientNetConfig {}
+impl ValidModelConfig for ResNetConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        self.validate()
+    }
+}
+impl ValidModelConfig for VitConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        self.validate()
     }
 }
 
 /// Overlays the user's keys on the model config's defaults; a key the config lacks is an error
 /// that names the config's keys.
-fn model_config<C: Config + Serialize>(defaults: C, params: &toml::Table) -> std::result::Result<C, ParamProblem> {
+fn model_config<C: Config + Serialize + ValidModelConfig>(
+    defaults: C,
+    params: &toml::Table,
+) -> std::result::Result<C, ParamProblem> {
     let problem = |key: Option<&str>, message: String| ParamProblem { key: key.map(str::to_string), message };
     let mut merged = match serde_json::to_value(&defaults) {
         Ok(serde_json::Value::Object(map)) => map,
@@ -111,5 +297,8 @@ fn model_config<C: Config + Serialize>(defaults: C, params: &toml::Table) -> std
         }
         merged.insert(key.clone(), value);
     }
-    serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| problem(None, format!("in [model]: {e}")))
+    let config: C = serde_json::from_value(serde_json::Value::Object(merged))
+        .map_err(|e| problem(None, format!("in [model]: {e}")))?;
+    config.check().map_err(|message| problem(None, format!("in [model]: {message}")))?;
+    Ok(config)
 }

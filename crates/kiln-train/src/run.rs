@@ -138,6 +138,9 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         M::InnerModule: ImageClassifier<B::InnerBackend>,
     {
         let FitJob { cfg, data, paths, observer, checkpoint, started } = self.job;
+        model
+            .check_input(data.input_shape())
+            .map_err(|message| KilnError::ModelParams { model: cfg.model.name.clone(), message })?;
         let parameters = kiln_vision::complexity::trainable_parameters(&model);
         observer.on_run_start(&paths.dir, self.backend, checkpoint.as_ref().map(|c| c.state.epoch));
         let outcome = fit(model, cfg, data, &self.device, paths, observer, checkpoint);

@@ -226,9 +226,76 @@ mod registry {
 
     #[test]
     fn models_lists_lenet5_with_its_published_size() {
-        let models = describe_models(None).unwrap();
+        let models = describe_models(&["lenet5".into()], None).unwrap();
         let lenet = models.iter().find(|m| m.name == "lenet5").unwrap();
-        assert_eq!(lenet.parameters, 61_706);
+        assert_eq!(lenet.parameters, Some(61_706));
+    }
+
+    #[test]
+    fn models_prints_the_published_imagenet_counts() {
+        // The counts the papers' reference implementations publish (issue 5), 1000 classes, 3×224×224.
+        let published = [
+            ("resnet18", 11_689_512),
+            ("resnet50", 25_557_032),
+            ("googlenet", 6_624_904),
+            ("mobilenet_v1", 4_231_976),
+            ("mobilenet_v2", 3_504_872),
+            ("shufflenet_v2_x1_0", 2_278_604),
+            ("efficientnet_b0", 5_288_548),
+            ("vit_b16", 86_567_656),
+        ];
+        let names: Vec<String> = published.iter().map(|(n, _)| n.to_string()).collect();
+        let models = describe_models(&names, Some([3, 224, 224])).unwrap();
+        for ((name, expected), described) in published.iter().zip(&models) {
+            assert_eq!((described.name.as_str(), described.parameters), (*name, Some(*expected)));
+        }
+    }
+
+    /// Builds a registered model for 1×32×32 images and 10 classes, and runs one batch through it.
+    struct Forward;
+
+    impl<B: burn::tensor::backend::AutodiffBackend> kiln_train::registry::ClassifierTask<B> for Forward {
+        type Output = [usize; 2];
+        fn run<M>(self, model: M) -> [usize; 2]
+        where
+            M: burn::module::AutodiffModule<B> + kiln_vision::ImageClassifier<B> + 'static,
+            M::InnerModule: kiln_vision::ImageClassifier<B::InnerBackend>,
+        {
+            use burn::prelude::*;
+            use kiln_vision::ImageClassifier;
+            let model = model.valid();
+            let device = Default::default();
+            model.logits(Tensor::zeros([2, 1, 32, 32], &device)).dims()
+        }
+    }
+
+    #[test]
+    fn every_registered_model_runs_forward_on_a_small_input() {
+        type A = burn::backend::Autodiff<burn::backend::NdArray>;
+        for entry in kiln_train::registry::MODELS {
+            if entry.default_input == [1, 28, 28] {
+                continue; // the digit models take 28×28 only; their own tests cover them
+            }
+            let mut params: toml::Table = toml::from_str("num_classes = 10\nin_channels = 1").unwrap();
+            if entry.fixed_size {
+                params.insert("image_size".into(), toml::Value::Integer(32));
+            }
+            let dims = kiln_train::registry::with_classifier::<A, _>(entry.name, &params, &Default::default(), Forward)
+                .unwrap_or_else(|e| panic!("{}: {e}", entry.name));
+            assert_eq!(dims, [2, 10], "{}", entry.name);
+        }
+    }
+
+    #[test]
+    fn impossible_model_values_are_config_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = experiment_toml(dir.path(), "ndarray", "");
+        let resnet = base.replace("name = \"lenet5\"", "name = \"resnet18\"\ndepth = 19");
+        let e = parse_experiment(&resnet, "exp.toml", &[]).unwrap_err();
+        assert!(e.message.contains("depth 19 is not one of 18, 34, 50, 101, 152"), "{e}");
+        let vit = base.replace("name = \"lenet5\"", "name = \"vit_ti16\"\nimage_size = 30\npatch_size = 4");
+        let e = parse_experiment(&vit, "exp.toml", &[]).unwrap_err();
+        assert!(e.message.contains("image_size 30 is not a multiple of patch_size 4"), "{e}");
     }
 }
 

@@ -11,4 +11,11 @@ pub trait ImageClassifier<B: Backend> {
 
     /// Multiply-adds and output shape of one forward pass on an input of `[C, H, W]`.
     fn complexity(&self, input: [usize; 3]) -> Complexity;
+
+    /// Says why images of `[C, H, W]` cannot go through the network, for models built for one
+    /// size; the default accepts any input.
+    fn check_input(&self, input: [usize; 3]) -> Result<(), String> {
+        let _ = input;
+        Ok(())
+    }
 }

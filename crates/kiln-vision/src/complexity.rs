@@ -3,6 +3,11 @@
 //! Counts follow the convention of the MobileNet and ShuffleNet papers: one multiply-add per
 //! weight use in convolutions and linear layers; pooling, activations and biases are free.
 
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::nn::conv::Conv2d;
+use burn::nn::PaddingConfig2d;
+use burn::prelude::{Backend, Tensor};
+
 /// Multiply-adds of one forward pass (batch 1) and the final activation shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Complexity {
@@ -33,6 +38,119 @@ impl ShapeTrace {
         self
     }
 
+    /// Any Burn 2-D convolution, its geometry read from the module itself.
+    pub fn conv<B: Backend>(self, conv: &Conv2d<B>) -> Self {
+        let [out_channels, _, kh, kw] = conv.weight.dims();
+        let padding = match conv.padding {
+            PaddingConfig2d::Explicit(top, left, bottom, right) => [top + bottom, left + right],
+            PaddingConfig2d::Valid => [0, 0],
+            // "Same" keeps the size at stride 1 and rounds up otherwise.
+            PaddingConfig2d::Same => {
+                let [_, h, w] = self.shape;
+                let total = |size: usize, k: usize, s: usize, d: usize| {
+                    let out = size.div_ceil(s);
+                    ((out - 1) * s + d * (k - 1) + 1).saturating_sub(size)
+                };
+                [total(h, kh, conv.stride[0], conv.dilation[0]), total(w, kw, conv.stride[1], conv.dilation[1])]
+            }
+        };
+        self.conv_geometry(out_channels, [kh, kw], conv.stride, padding, conv.dilation, conv.groups)
+    }
+
+    /// A convolution given by its geometry; `padding` is the total added to each of height and width.
+    pub fn conv_geometry(
+        mut self,
+        out_channels: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+        groups: usize,
+    ) -> Self {
+        let [c, h, w] = self.shape;
+        let out = |size: usize, i: usize| {
+            (size + padding[i]).saturating_sub(dilation[i] * (kernel[i] - 1) + 1) / stride[i] + 1
+        };
+        let (out_h, out_w) = (out(h, 0), out(w, 1));
+        let per_output = (c / groups * kernel[0] * kernel[1]) as u64;
+        self.multiply_adds += per_output * (out_channels * out_h * out_w) as u64;
+        self.shape = [out_channels, out_h, out_w];
+        self
+    }
+
+    /// A square pooling window with symmetric padding; `ceil_mode` rounds the output size up as
+    /// PyTorch's pooling option does.
+    pub fn pool(mut self, kernel: usize, stride: usize, padding: usize, ceil_mode: bool) -> Self {
+        let [c, h, w] = self.shape;
+        let out = |size: usize| {
+            let span = size + 2 * padding - kernel;
+            let mut out = if ceil_mode { span.div_ceil(stride) + 1 } else { span / stride + 1 };
+            // PyTorch drops a last window that would start in the right padding.
+            if ceil_mode && (out - 1) * stride >= size + padding {
+                out -= 1;
+            }
+            out
+        };
+        self.shape = [c, out(h), out(w)];
+        self
+    }
+
+    /// Global average (or max) pooling to `[C, 1, 1]`.
+    pub fn global_pool(mut self) -> Self {
+        self.shape = [self.shape[0], 1, 1];
+        self
+    }
+
+    /// Nearest or bilinear upsampling by an integer factor (no multiply-adds counted).
+    pub fn upsample(mut self, factor: usize) -> Self {
+        self.shape = [self.shape[0], self.shape[1] * factor, self.shape[2] * factor];
+        self
+    }
+
+    /// Counts multiply-adds that the shape trace cannot see (attention, a custom operator).
+    pub fn add_multiply_adds(mut self, count: u64) -> Self {
+        self.multiply_adds += count;
+        self
+    }
+
+    /// Replaces the activation shape, for reshapes and channel splits.
+    pub fn reshape(mut self, shape: [usize; 3]) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    /// A branch that starts from this trace's current shape and has counted nothing yet.
+    pub fn fork(&self) -> Self {
+        Self { shape: self.shape, multiply_adds: 0 }
+    }
+
+    /// Joins a branch by element-wise sum (residual connection): its cost is added, the shape kept.
+    pub fn add(mut self, branch: Self) -> Self {
+        debug_assert_eq!(self.shape, branch.shape, "residual branch shapes differ");
+        self.multiply_adds += branch.multiply_adds;
+        self
+    }
+
+    /// Joins branches by channel concatenation: costs add, channels add, spatial sizes must agree.
+    pub fn concat(mut self, branches: impl IntoIterator<Item = Self>) -> Self {
+        let mut channels = 0;
+        let mut spatial = None;
+        for branch in branches {
+            debug_assert!(spatial.is_none_or(|s| s == [branch.shape[1], branch.shape[2]]), "concat of unequal sizes");
+            spatial = Some([branch.shape[1], branch.shape[2]]);
+            channels += branch.shape[0];
+            self.multiply_adds += branch.multiply_adds;
+        }
+        let [h, w] = spatial.unwrap_or([self.shape[1], self.shape[2]]);
+        self.shape = [channels, h, w];
+        self
+    }
+
+    /// Runs this trace through a block.
+    pub fn then(self, block: &impl Traceable) -> Self {
+        block.trace(self)
+    }
+
     /// A square pooling window without padding.
     pub fn pool2d(mut self, kernel: usize, stride: usize) -> Self {
         let [c, h, w] = self.shape;
@@ -53,8 +171,32 @@ impl ShapeTrace {
     }
 }
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::prelude::{Backend, Tensor};
+/// A layer or block that can follow an activation shape through itself, counting multiply-adds.
+///
+/// Backbones implement [`crate::ImageClassifier::complexity`] by chaining their blocks' traces,
+/// so a count is read from the same modules that run, not from a separate table.
+pub trait Traceable {
+    fn trace(&self, input: ShapeTrace) -> ShapeTrace;
+}
+
+impl<B: Backend> Traceable for Conv2d<B> {
+    fn trace(&self, input: ShapeTrace) -> ShapeTrace {
+        input.conv(self)
+    }
+}
+
+impl<B: Backend> Traceable for burn::nn::Linear<B> {
+    /// A linear layer on the flattened activation.
+    fn trace(&self, input: ShapeTrace) -> ShapeTrace {
+        input.linear(self.weight.dims()[1])
+    }
+}
+
+impl<T: Traceable> Traceable for Vec<T> {
+    fn trace(&self, input: ShapeTrace) -> ShapeTrace {
+        self.iter().fold(input, |trace, block| block.trace(trace))
+    }
+}
 
 /// Trainable parameters, as PyTorch's `sum(p.numel() for p in model.parameters())` counts them:
 /// batch-norm running statistics are state, not parameters (Burn's `num_params` counts both).

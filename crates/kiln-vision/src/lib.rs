@@ -4,11 +4,14 @@
 //! `init(&device) -> Foo<B>` and a `Foo<B>` (`#[derive(Module)]`) with `forward`.
 
 pub mod activation;
+pub mod backbones;
+pub mod blocks;
 pub mod boxes;
 pub mod classifier;
 pub mod complexity;
 pub mod lenet5;
 pub mod mnist_cnn;
+pub mod scaling;
 
 pub use activation::Activation;
 pub use classifier::ImageClassifier;

@@ -95,7 +95,8 @@ mod boxes {
     }
 
     fn values<const D: usize>(x: Tensor<F, D>) -> Vec<f64> {
-        x.into_data().to_vec().unwrap()
+        // `convert`: another test in this binary may have set the device's float type to f32.
+        x.into_data().convert::<f64>().to_vec().unwrap()
     }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -190,7 +191,7 @@ mod boxes {
                 let loss = IouLossConfig::new().with_kind(kind).init().forward(p.clone(), g);
                 let value: f64 = loss.clone().into_scalar();
                 let grads = loss.backward();
-                let analytic: Vec<f64> = p.grad(&grads).unwrap().into_data().to_vec().unwrap();
+                let analytic: Vec<f64> = p.grad(&grads).unwrap().into_data().convert::<f64>().to_vec().unwrap();
                 // CIoU's α is a constant in the gradient (Zheng et al. 2020, §3.2).
                 let alpha = (kind == Overlap::Ciou).then(|| {
                     let iou = 1.0 - reference(pred, target, Overlap::Iou, None);
@@ -222,7 +223,7 @@ mod boxes {
             let g = Tensor::<A, 2>::from_data(TensorData::new(vec![1.0, 1.0, 1.0, 1.0], [1, 4]), &device);
             let loss = IouLossConfig::new().with_kind(kind).init().forward(p.clone(), g);
             let value: f64 = loss.clone().into_scalar();
-            let grads: Vec<f64> = p.grad(&loss.backward()).unwrap().into_data().to_vec().unwrap();
+            let grads: Vec<f64> = p.grad(&loss.backward()).unwrap().into_data().convert::<f64>().to_vec().unwrap();
             assert!(value.is_finite() && grads.iter().all(|g| g.is_finite()), "{kind:?}: {value} {grads:?}");
         }
     }
@@ -302,3 +303,7 @@ mod boxes {
         assert!(rf.iter().all(|r| r.jump == 1 && r.start == 0.5), "same padding keeps the grid");
     }
 }
+#[path = "vision/blocks.rs"]
+mod blocks;
+#[path = "vision/zoo.rs"]
+mod zoo;

@@ -26,6 +26,11 @@ pub struct ClassificationData {
 }
 
 impl ClassificationData {
+    /// `[C, H, W]` of one image as the model receives it.
+    pub fn input_shape(&self) -> [usize; 3] {
+        [1, self.train.height, self.train.width]
+    }
+
     pub fn load(cfg: &ExperimentConfig) -> Result<Self> {
         let d = &cfg.data;
         if !DATASETS.contains(&d.dataset.as_str()) {
