@@ -28,32 +28,15 @@ impl ShapeTrace {
     }
 
     /// A square-kernel convolution with symmetric padding.
-    pub fn conv2d(mut self, out_channels: usize, kernel: usize, stride: usize, padding: usize, groups: usize) -> Self {
-        let [c, h, w] = self.shape;
-        let out_h = (h + 2 * padding).saturating_sub(kernel) / stride + 1;
-        let out_w = (w + 2 * padding).saturating_sub(kernel) / stride + 1;
-        let per_output = (c / groups * kernel * kernel) as u64;
-        self.multiply_adds += per_output * (out_channels * out_h * out_w) as u64;
-        self.shape = [out_channels, out_h, out_w];
-        self
+    pub fn conv2d(self, out_channels: usize, kernel: usize, stride: usize, padding: usize, groups: usize) -> Self {
+        self.conv_geometry(out_channels, [kernel; 2], [stride; 2], [2 * padding; 2], [1, 1], groups)
     }
 
     /// Any Burn 2-D convolution, its geometry read from the module itself.
     pub fn conv<B: Backend>(self, conv: &Conv2d<B>) -> Self {
         let [out_channels, _, kh, kw] = conv.weight.dims();
-        let padding = match conv.padding {
-            PaddingConfig2d::Explicit(top, left, bottom, right) => [top + bottom, left + right],
-            PaddingConfig2d::Valid => [0, 0],
-            // "Same" keeps the size at stride 1 and rounds up otherwise.
-            PaddingConfig2d::Same => {
-                let [_, h, w] = self.shape;
-                let total = |size: usize, k: usize, s: usize, d: usize| {
-                    let out = size.div_ceil(s);
-                    ((out - 1) * s + d * (k - 1) + 1).saturating_sub(size)
-                };
-                [total(h, kh, conv.stride[0], conv.dilation[0]), total(w, kw, conv.stride[1], conv.dilation[1])]
-            }
-        };
+        let [_, h, w] = self.shape;
+        let padding = padding_totals(&conv.padding, [h, w], [kh, kw], conv.stride, conv.dilation);
         self.conv_geometry(out_channels, [kh, kw], conv.stride, padding, conv.dilation, conv.groups)
     }
 
@@ -152,10 +135,8 @@ impl ShapeTrace {
     }
 
     /// A square pooling window without padding.
-    pub fn pool2d(mut self, kernel: usize, stride: usize) -> Self {
-        let [c, h, w] = self.shape;
-        self.shape = [c, (h - kernel) / stride + 1, (w - kernel) / stride + 1];
-        self
+    pub fn pool2d(self, kernel: usize, stride: usize) -> Self {
+        self.pool(kernel, stride, 0, false)
     }
 
     /// Flattens and applies a linear layer.
@@ -168,6 +149,28 @@ impl ShapeTrace {
 
     pub fn finish(self) -> Complexity {
         Complexity { multiply_adds: self.multiply_adds, output: self.shape }
+    }
+}
+
+/// Total padding added to height and width by a Burn padding setting; "same" keeps the size at
+/// stride 1 and rounds up otherwise.
+pub fn padding_totals(
+    padding: &PaddingConfig2d,
+    [h, w]: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+) -> [usize; 2] {
+    match *padding {
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [top + bottom, left + right],
+        PaddingConfig2d::Valid => [0, 0],
+        PaddingConfig2d::Same => {
+            let total = |size: usize, i: usize| {
+                let out = size.div_ceil(stride[i]);
+                ((out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1).saturating_sub(size)
+            };
+            [total(h, 0), total(w, 1)]
+        }
     }
 }
 

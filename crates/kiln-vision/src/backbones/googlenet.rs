@@ -97,8 +97,7 @@ impl<B: Backend> GoogLeNet<B> {
     pub fn forward(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
         let stem_pool = |i: usize, x: Tensor<B, 4>| if self.stem_pool { self.pools[i].forward(x) } else { x };
         let x = stem_pool(0, self.stem[0].forward(images));
-        let x = stem_pool(1, self.stem[2].forward(self.stem[1].forward(x)));
-        let mut x = x;
+        let mut x = stem_pool(1, self.stem[2].forward(self.stem[1].forward(x)));
         for (i, stage) in self.stages.iter().enumerate() {
             if i > 0 {
                 x = self.pools[i + 1].forward(x);

@@ -64,6 +64,11 @@ impl<B: Backend> ConvNormAct<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.activation.apply(self.norm.forward(self.conv.forward(x)))
     }
+
+    /// Runs `x` through `layers` in order (a branch of Inception or of a shuffle unit).
+    pub fn forward_sequence(layers: &[Self], x: Tensor<B, 4>) -> Tensor<B, 4> {
+        layers.iter().fold(x, |x, layer| layer.forward(x))
+    }
 }
 
 impl<B: Backend> Traceable for ConvNormAct<B> {

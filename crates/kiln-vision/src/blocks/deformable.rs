@@ -15,7 +15,7 @@ use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
-use crate::complexity::{ShapeTrace, Traceable};
+use crate::complexity::{padding_totals, ShapeTrace, Traceable};
 
 /// ```
 /// use burn::backend::NdArray;
@@ -121,10 +121,8 @@ impl<B: Backend> Traceable for DeformableConv<B> {
             trace = trace.add_multiply_adds(input.fork().conv(mask).multiply_adds);
         }
         let [out_channels, _, kh, kw] = self.conv.weight.dims();
-        let pad = match self.conv.padding {
-            PaddingConfig2d::Explicit(top, left, bottom, right) => [top + bottom, left + right],
-            _ => [0, 0],
-        };
+        let [_, h, w] = input.shape;
+        let pad = padding_totals(&self.conv.padding, [h, w], [kh, kw], self.conv.stride, self.conv.dilation);
         trace.conv_geometry(out_channels, [kh, kw], self.conv.stride, pad, self.conv.dilation, self.conv.weight_groups)
     }
 }

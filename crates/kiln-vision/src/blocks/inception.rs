@@ -66,9 +66,7 @@ impl InceptionConfig {
             pool_proj: conv(self.in_channels, self.pool_proj, 1),
         }
     }
-}
 
-impl InceptionConfig {
     /// Channels of the concatenated output.
     pub fn out_channels(&self) -> usize {
         self.ch1x1 + self.ch3x3 + self.ch5x5 + self.pool_proj
@@ -77,12 +75,11 @@ impl InceptionConfig {
 
 impl<B: Backend> Inception<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let chain = |blocks: &[ConvNormAct<B>], x: Tensor<B, 4>| blocks.iter().fold(x, |x, b| b.forward(x));
         Tensor::cat(
             vec![
                 self.branch1x1.forward(x.clone()),
-                chain(&self.branch3x3, x.clone()),
-                chain(&self.branch5x5, x.clone()),
+                ConvNormAct::forward_sequence(&self.branch3x3, x.clone()),
+                ConvNormAct::forward_sequence(&self.branch5x5, x.clone()),
                 self.pool_proj.forward(self.pool.forward(x)),
             ],
             1,

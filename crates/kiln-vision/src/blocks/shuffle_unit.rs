@@ -67,13 +67,18 @@ impl ShuffleUnitConfig {
 
 impl<B: Backend> ShuffleUnit<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let chain = |blocks: &[ConvNormAct<B>], x: Tensor<B, 4>| blocks.iter().fold(x, |x, b| b.forward(x));
         let joined = if self.shortcut_branch.is_empty() {
             let mut halves = x.chunk(2, 1).into_iter();
             let (left, right) = (halves.next().unwrap(), halves.next().unwrap());
-            Tensor::cat(vec![left, chain(&self.branch, right)], 1)
+            Tensor::cat(vec![left, ConvNormAct::forward_sequence(&self.branch, right)], 1)
         } else {
-            Tensor::cat(vec![chain(&self.shortcut_branch, x.clone()), chain(&self.branch, x)], 1)
+            Tensor::cat(
+                vec![
+                    ConvNormAct::forward_sequence(&self.shortcut_branch, x.clone()),
+                    ConvNormAct::forward_sequence(&self.branch, x),
+                ],
+                1,
+            )
         };
         channel_shuffle(joined, 2)
     }
