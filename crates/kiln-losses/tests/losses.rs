@@ -205,4 +205,45 @@ mod margin {
         assert_close(logits[0], 2.0 * (-(200f32.to_radians().cos()) - 2.0));
         assert_close(logits[1], 2.0 * 40f32.to_radians().cos());
     }
+
+    #[test]
+    fn heads_score_without_the_margin_and_train_with_it() {
+        // θ = 30° to class 0, 60° to class 1; evaluation scores carry no margin.
+        let mut arc = ArcFaceConfig::new(2, 2).with_scale(10.0).with_margin(0.5).init::<B>(&Default::default());
+        arc.weight = axes([1.0, 1.0]);
+        let head = MarginHead::ArcFace(arc);
+        let scores = row(head.scores(feature(3.0, 30.0)));
+        assert_close(scores[0], 10.0 * 30f32.to_radians().cos());
+        assert_close(scores[1], 10.0 * 60f32.to_radians().cos());
+        let trained = row(head.forward(feature(3.0, 30.0), target0()));
+        assert_close(trained[0], 10.0 * (PI / 6.0 + 0.5).cos());
+        assert_eq!(head.classes(), 2);
+
+        let mut cos = CosFaceConfig::new(2, 2).with_scale(10.0).with_margin(0.35).init::<B>(&Default::default());
+        cos.weight = axes([2.0, 2.0]);
+        let scores = row(MarginHead::CosFace(cos).scores(feature(3.0, 30.0)));
+        assert_close(scores[1], 10.0 * 60f32.to_radians().cos());
+
+        // SphereFace scores are ‖x‖ cos θ_j.
+        let mut sphere = LSoftmaxConfig::sphereface(2, 2).init::<B>(&Default::default());
+        sphere.weight = axes([7.0, 7.0]);
+        let scores = row(MarginHead::LSoftmax(sphere).scores(feature(2.0, 50.0)));
+        assert_close(scores[0], 2.0 * 50f32.to_radians().cos());
+        assert_close(scores[1], 2.0 * 40f32.to_radians().cos());
+    }
+
+    #[test]
+    fn the_softmax_head_is_a_plain_linear_layer() {
+        use burn::nn::LinearConfig;
+        let mut linear = LinearConfig::new(2, 3).init::<B>(&Default::default());
+        linear.weight =
+            Param::from_tensor(Tensor::from_floats([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]], &Default::default()));
+        linear.bias = Some(Param::from_tensor(Tensor::from_floats([0.5, 0.0, 0.0], &Default::default())));
+        let head = MarginHead::Softmax(linear);
+        let x = Tensor::<B, 2>::from_floats([[2.0, 3.0]], &Default::default());
+        // [2·1 + 0.5, 3·1, 2·2 − 3] whether or not the target is given.
+        assert_eq!(row(head.scores(x.clone())), vec![2.5, 3.0, 1.0]);
+        assert_eq!(row(head.forward(x, target0())), vec![2.5, 3.0, 1.0]);
+        assert_eq!(head.classes(), 3);
+    }
 }

@@ -1,8 +1,16 @@
-//! kiln-metrics against confusion matrices worked by hand.
+//! kiln-metrics against values worked by hand: confusion matrices here, detection and per-frame AP in
+//! the modules below.
 
 use burn::backend::NdArray;
 use burn::prelude::*;
 use kiln_metrics::{Accuracy, ConfusionMatrix, Mean};
+
+#[path = "metrics/angular.rs"]
+mod angular;
+#[path = "metrics/detection.rs"]
+mod detection;
+#[path = "metrics/frame_ap.rs"]
+mod frame_ap;
 
 fn close(a: Option<f64>, b: f64) {
     let a = a.expect("defined");

@@ -60,6 +60,7 @@ impl BackendTask for BenchJob {
         with_classifier::<B, _>(
             &name,
             &toml::Table::new(),
+            &Default::default(),
             &device.clone(),
             Timed { options: self.options, device, backend },
         )

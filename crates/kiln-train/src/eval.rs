@@ -48,7 +48,13 @@ impl BackendTask for EvalJob<'_> {
     type Output = Result<BTreeMap<String, f64>>;
     fn run<B: AutodiffBackend>(self, device: B::Device, _backend: &'static str) -> Self::Output {
         let cfg = self.cfg;
-        with_classifier::<B, _>(&cfg.model.name, &cfg.model.params, &device.clone(), EvalModel { job: self, device })?
+        with_classifier::<B, _>(
+            &cfg.model.name,
+            &cfg.model.params,
+            &cfg.loss,
+            &device.clone(),
+            EvalModel { job: self, device },
+        )?
     }
 }
 
@@ -84,12 +90,14 @@ impl<B: AutodiffBackend> ClassifierTask<B> for EvalModel<'_, B> {
             )?;
             metrics.insert("valid/loss".to_string(), v.loss);
             metrics.insert("valid/accuracy".to_string(), v.accuracy);
+            metrics.extend(v.extra.into_iter().map(|(name, x)| (format!("valid/{name}"), x)));
         }
         let test_indices: Vec<usize> = (0..data.test.len()).collect();
         let t =
             evaluate(&model, &data.test, &test_indices, data, cfg, &self.device, Phase::Test, (0, epochs), observer)?;
         metrics.insert("test/loss".to_string(), t.loss);
         metrics.insert("test/accuracy".to_string(), t.accuracy);
+        metrics.extend(t.extra.into_iter().map(|(name, x)| (format!("test/{name}"), x)));
         Ok(metrics)
     }
 }

@@ -16,6 +16,8 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod loss;
+pub mod metrics;
 pub mod models;
 pub mod optimizer;
 pub mod pipeline;

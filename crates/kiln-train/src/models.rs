@@ -61,7 +61,7 @@ impl BackendTask for Describe {
                     multiply_adds: size.map(|s| s.1),
                     unavailable,
                 };
-                match with_classifier::<B, _>(entry.name, &params, &device, Measure { input }) {
+                match with_classifier::<B, _>(entry.name, &params, &Default::default(), &device, Measure { input }) {
                     Ok(size) => Ok(description(Some(size), None)),
                     Err(KilnError::ModelParams { message, .. }) if !self.strict => Ok(description(None, Some(message))),
                     Err(e) => Err(e),

@@ -23,6 +23,9 @@ pub struct EpochRecord {
     pub train_accuracy: f64,
     pub valid_loss: Option<f64>,
     pub valid_accuracy: Option<f64>,
+    /// The `[metrics]` names on the validation split.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub valid_metrics: BTreeMap<String, f64>,
     pub samples_per_second: f64,
     pub seconds: f64,
 }
@@ -30,13 +33,16 @@ pub struct EpochRecord {
 const CSV_HEADER: &str = "epoch,lr,train_loss,train_accuracy,valid_loss,valid_accuracy,samples_per_second,seconds";
 
 /// Rewrites `metrics.csv` from the whole history (so a resumed run's file equals an
-/// uninterrupted one's).
+/// uninterrupted one's); `[metrics]` names follow as `valid_<name>` columns.
 pub fn write_metrics_csv(path: &Path, history: &[EpochRecord]) -> Result<()> {
     let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
-    let mut text = format!("{CSV_HEADER}\n");
+    let extra: Vec<&String> = history.last().map(|r| r.valid_metrics.keys().collect()).unwrap_or_default();
+    let mut text = CSV_HEADER.to_string();
+    extra.iter().for_each(|name| text += &format!(",valid_{name}"));
+    text.push('\n');
     for r in history {
         text += &format!(
-            "{},{:.6e},{:.6},{:.6},{},{},{:.1},{:.3}\n",
+            "{},{:.6e},{:.6},{:.6},{},{},{:.1},{:.3}",
             r.epoch,
             r.lr,
             r.train_loss,
@@ -46,6 +52,8 @@ pub fn write_metrics_csv(path: &Path, history: &[EpochRecord]) -> Result<()> {
             r.samples_per_second,
             r.seconds
         );
+        extra.iter().for_each(|name| text += &format!(",{}", opt(r.valid_metrics.get(*name).copied())));
+        text.push('\n');
     }
     write_atomic(path, text.as_bytes())
 }

@@ -8,10 +8,11 @@ use kiln_vision::backbones::{
     EfficientNetConfig, GoogLeNetConfig, MobileNetV1Config, MobileNetV2Config, ResNetConfig, ShuffleNetV2Config,
     VitConfig,
 };
-use kiln_vision::{ImageClassifier, LeNet5Config, MnistCnnConfig};
+use kiln_vision::{EmbeddingClassifier, ImageClassifier, LeNet5Config, MnistCnnConfig};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::config::closest;
+use crate::config::{closest, LossSection};
 use crate::error::{KilnError, Result};
 
 /// What the registry says about a model without building it.
@@ -215,16 +216,40 @@ macro_rules! with_default_config {
     };
 }
 
-/// Builds model `name` with `params` (the `[model]` keys other than `name`) and runs `task` on it.
+/// The `[model]` key that ends a model in an embedding of that many dimensions, classified by
+/// the head `[loss]` names; it is the registry's, not any one model's.
+pub const EMBEDDING_DIM: &str = "embedding_dim";
+
+/// What the training task needs to know of a configured model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelShape {
+    /// Classes of the task (`num_classes`).
+    pub classes: usize,
+    /// Set when the model ends in an embedding and a head classifies it.
+    pub embedding_dim: Option<usize>,
+}
+
+/// Builds model `name` with `params` (the `[model]` keys other than `name`), puts the head of
+/// `loss` on it when `embedding_dim` is set, and runs `task` on it.
 pub fn with_classifier<B: AutodiffBackend, T: ClassifierTask<B>>(
     name: &str,
     params: &toml::Table,
+    loss: &LossSection,
     device: &B::Device,
     task: T,
 ) -> Result<T::Output> {
     let error = |p: ParamProblem| KilnError::ModelParams { model: name.into(), message: p.message };
+    let (embedding_dim, params) = split_embedding_dim(params).map_err(error)?;
     Ok(with_default_config!(entry(name)?.name, |defaults| {
-        task.run(model_config(defaults, params).map_err(error)?.init::<B>(device))
+        let (config, shape) = model_config(defaults, &params, embedding_dim).map_err(error)?;
+        crate::loss::check_loss(loss, &shape).map_err(error)?;
+        let head = match shape.embedding_dim {
+            Some(features) => {
+                Some(crate::loss::margin_head::<B>(loss, features, shape.classes, device).map_err(error)?)
+            }
+            None => None,
+        };
+        task.run(EmbeddingClassifier::new(config.init::<B>(device), head))
     }))
 }
 
@@ -237,9 +262,28 @@ pub struct ParamProblem {
 }
 
 /// Checks `params` against model `name`'s config without building the model.
-pub fn check_params(name: &str, params: &toml::Table) -> std::result::Result<(), ParamProblem> {
+pub fn check_params(name: &str, params: &toml::Table) -> std::result::Result<ModelShape, ParamProblem> {
     let unknown = |e: KilnError| ParamProblem { key: None, message: e.to_string() };
-    with_default_config!(entry(name).map_err(unknown)?.name, |defaults| model_config(defaults, params).map(drop))
+    let (embedding_dim, params) = split_embedding_dim(params)?;
+    with_default_config!(entry(name).map_err(unknown)?.name, |defaults| {
+        model_config(defaults, &params, embedding_dim).map(|(_, shape)| shape)
+    })
+}
+
+/// Takes the registry's `embedding_dim` out of the model's own keys.
+fn split_embedding_dim(params: &toml::Table) -> std::result::Result<(Option<usize>, toml::Table), ParamProblem> {
+    let mut own = params.clone();
+    let dim = match own.remove(EMBEDDING_DIM) {
+        None => None,
+        Some(toml::Value::Integer(d)) if d > 0 => Some(d as usize),
+        Some(other) => {
+            return Err(ParamProblem {
+                key: Some(EMBEDDING_DIM.into()),
+                message: format!("{EMBEDDING_DIM} in [model] must be a positive integer, got {other}"),
+            })
+        }
+    };
+    Ok((dim, own))
 }
 
 /// Checks a merged model config beyond its types: values the builder cannot honour.
@@ -267,16 +311,41 @@ impl ValidModelConfig for VitConfig {
     }
 }
 
-/// Overlays the user's keys on the model config's defaults; a key the config lacks is an error
-/// that names the config's keys.
-fn model_config<C: Config + Serialize + ValidModelConfig>(
+/// The model's config from its defaults and the user's keys; with an embedding, the network is
+/// built with `embedding_dim` outputs and `num_classes` goes to the head.
+fn model_config<C: Config + Serialize + DeserializeOwned + ValidModelConfig>(
     defaults: C,
     params: &toml::Table,
+    embedding_dim: Option<usize>,
+) -> std::result::Result<(C, ModelShape), ParamProblem> {
+    let config = overlay_config(defaults, params, "model")?;
+    config.check().map_err(|message| ParamProblem { key: None, message: format!("in [model]: {message}") })?;
+    let mut fields = match serde_json::to_value(&config) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => unreachable!("overlay_config read the config as a table"),
+    };
+    let classes = fields.get("num_classes").and_then(serde_json::Value::as_u64).map(|c| c as usize);
+    let classes =
+        classes.ok_or_else(|| ParamProblem { key: None, message: "the model's config has no num_classes".into() })?;
+    let shape = ModelShape { classes, embedding_dim };
+    let Some(dim) = embedding_dim else { return Ok((config, shape)) };
+    fields.insert("num_classes".into(), dim.into());
+    let config = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| ParamProblem { key: Some(EMBEDDING_DIM.into()), message: format!("in [model]: {e}") })?;
+    Ok((config, shape))
+}
+
+/// Overlays the user's keys of `[section]` on a config's defaults; a key the config lacks is an
+/// error that names the config's keys.
+pub fn overlay_config<C: Serialize + DeserializeOwned>(
+    defaults: C,
+    params: &toml::Table,
+    section: &str,
 ) -> std::result::Result<C, ParamProblem> {
     let problem = |key: Option<&str>, message: String| ParamProblem { key: key.map(str::to_string), message };
     let mut merged = match serde_json::to_value(&defaults) {
         Ok(serde_json::Value::Object(map)) => map,
-        _ => return Err(problem(None, "the model's config does not serialise to a table".into())),
+        _ => return Err(problem(None, format!("the [{section}] config does not serialise to a table"))),
     };
     for (key, value) in params {
         if !merged.contains_key(key) {
@@ -284,7 +353,7 @@ fn model_config<C: Config + Serialize + ValidModelConfig>(
                 .map(|s| format!("; did you mean '{s}'?"))
                 .unwrap_or_default();
             let keys = merged.keys().cloned().collect::<Vec<_>>().join(", ");
-            return Err(problem(Some(key), format!("unknown key '{key}' in [model]{hint} (keys: {keys})")));
+            return Err(problem(Some(key), format!("unknown key '{key}' in [{section}]{hint} (keys: {keys})")));
         }
         let value = serde_json::to_value(value).map_err(|e| problem(Some(key), format!("key '{key}': {e}")))?;
         let check = serde_json::from_value::<C>(serde_json::Value::Object({
@@ -293,12 +362,9 @@ fn model_config<C: Config + Serialize + ValidModelConfig>(
             one
         }));
         if let Err(e) = check {
-            return Err(problem(Some(key), format!("bad value for '{key}' in [model]: {e}")));
+            return Err(problem(Some(key), format!("bad value for '{key}' in [{section}]: {e}")));
         }
         merged.insert(key.clone(), value);
     }
-    let config: C = serde_json::from_value(serde_json::Value::Object(merged))
-        .map_err(|e| problem(None, format!("in [model]: {e}")))?;
-    config.check().map_err(|message| problem(None, format!("in [model]: {message}")))?;
-    Ok(config)
+    serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| problem(None, format!("in [{section}]: {e}")))
 }

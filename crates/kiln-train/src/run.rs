@@ -15,7 +15,7 @@ use crate::error::{KilnError, Result};
 use crate::progress::{Phase, TrainingObserver};
 use crate::records::{RunSummary, BURN_VERSION, KILN_VERSION};
 use crate::registry::{self, with_classifier, ClassifierTask};
-use crate::task::classification::{evaluate, ClassificationData, LOSSES};
+use crate::task::classification::{evaluate, ClassificationData};
 use crate::trainer::{fit, RunPaths};
 
 /// Trains the experiment; with `resume`, continues the run in that directory from its newest
@@ -44,14 +44,14 @@ pub fn check_supported(cfg: &ExperimentConfig) -> Result<()> {
             "[train] asks for several devices (strategy = \"ddp\" or devices > 1); this version of kiln trains on one device: set strategy = \"single\" and devices = 1".into(),
         ));
     }
-    if !LOSSES.contains(&cfg.loss.name.as_str()) {
-        return Err(KilnError::Unsupported(format!(
-            "unknown loss '{}' in [loss] (known: {})",
-            cfg.loss.name,
-            LOSSES.join(", ")
-        )));
-    }
     registry::entry(&cfg.model.name)?;
+    let shape = registry::check_params(&cfg.model.name, &cfg.model.params)
+        .map_err(|p| KilnError::ModelParams { model: cfg.model.name.clone(), message: p.message })?;
+    let in_section = |section: &'static str| {
+        move |p: registry::ParamProblem| KilnError::Unsupported(format!("[{section}]: {}", p.message))
+    };
+    crate::loss::check_loss(&cfg.loss, &shape).map_err(in_section("loss"))?;
+    crate::metrics::check_metrics(&cfg.metrics, &shape).map_err(in_section("metrics"))?;
     crate::backend::check_available(&cfg.train.backend)
 }
 
@@ -117,6 +117,7 @@ impl BackendTask for FitJob<'_> {
         with_classifier::<B, _>(
             &cfg.model.name,
             &cfg.model.params,
+            &cfg.loss,
             &device.clone(),
             FitModel { job: self, device, backend },
         )?
@@ -190,6 +191,7 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         )?;
         metrics.insert("test/loss".into(), test.loss);
         metrics.insert("test/accuracy".into(), test.accuracy);
+        metrics.extend(test.extra.into_iter().map(|(name, v)| (format!("test/{name}"), v)));
         let summary = summary("completed", metrics, &outcome.state);
         summary.write(&paths.summary())?;
         Ok(summary)
@@ -206,6 +208,7 @@ fn history_metrics(state: &crate::checkpoint::TrainerState) -> BTreeMap<String, 
             metrics.insert("valid/loss".into(), loss);
             metrics.insert("valid/accuracy".into(), acc);
         }
+        metrics.extend(last.valid_metrics.iter().map(|(name, v)| (format!("valid/{name}"), *v)));
     }
     metrics
 }

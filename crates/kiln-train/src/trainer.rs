@@ -13,7 +13,6 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_data::epoch_permutation;
-use kiln_losses::CrossEntropyConfig;
 use kiln_vision::ImageClassifier;
 
 use crate::atomic::temp_sibling;
@@ -82,7 +81,7 @@ where
     let mut optimizer = AnyOptimizer::<M, B>::new(&cfg.optim);
     let mut schedule = LrSchedule::new(&cfg.schedule, cfg.optim.lr, steps_per_epoch, epochs)
         .map_err(|e| KilnError::Unsupported(format!("[schedule]: {e}")))?;
-    let loss_fn = CrossEntropyConfig::new().with_label_smoothing(cfg.loss.label_smoothing).init::<B>(device);
+    let loss_fn = crate::loss::cross_entropy(&cfg.loss).init::<B>(device);
 
     let mut model = model;
     let mut state = TrainerState { epoch: 0, global_step: 0, history: Vec::new(), train_seconds: 0.0, samples_seen: 0 };
@@ -115,7 +114,7 @@ where
         for_each_batch(&order, batch_size, cfg.data.num_workers, make, |host| {
             let batch = host.to_device::<B>(device);
             let current = slot.take().expect("the model is back in its slot after every step");
-            let logits = current.logits(batch.images);
+            let logits = current.training_logits(batch.images, batch.targets.clone());
             let loss = loss_fn.forward(logits.clone(), batch.targets.clone());
             let value: f64 = loss.clone().into_scalar().elem();
             if !value.is_finite() {
@@ -164,8 +163,9 @@ where
             lr,
             train_loss: progress.loss,
             train_accuracy: progress.accuracy,
-            valid_loss: valid.map(|v| v.loss),
-            valid_accuracy: valid.map(|v| v.accuracy),
+            valid_loss: valid.as_ref().map(|v| v.loss),
+            valid_accuracy: valid.as_ref().map(|v| v.accuracy),
+            valid_metrics: valid.map(|v| v.extra.into_iter().collect()).unwrap_or_default(),
             samples_per_second: seen as f64 / seconds.max(1e-9),
             seconds,
         });

@@ -9,6 +9,20 @@ use crate::Complexity;
 pub trait ImageClassifier<B: Backend> {
     fn logits(&self, images: Tensor<B, 4>) -> Tensor<B, 2>;
 
+    /// The logits the training loss sees. Heads with a margin (ArcFace, CosFace, …) make the
+    /// target's logit harder to win and so need the targets; plain classifiers ignore them.
+    fn training_logits(&self, images: Tensor<B, 4>, targets: Tensor<B, 1, Int>) -> Tensor<B, 2> {
+        let _ = targets;
+        self.logits(images)
+    }
+
+    /// The embedding `[N, D]` a separate head classifies, for models that have one (angular
+    /// statistics of margin losses); `None` for plain classifiers.
+    fn embeddings(&self, images: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
+        let _ = images;
+        None
+    }
+
     /// Multiply-adds and output shape of one forward pass on an input of `[C, H, W]`.
     fn complexity(&self, input: [usize; 3]) -> Complexity;
 

@@ -47,6 +47,11 @@ impl<B: Backend> ArcFace<B> {
         (cos.clone() + (target - cos) * mask) * self.scale
     }
 
+    /// The scale s applied to every logit.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
     pub fn cosines(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
         cosines(features, self.weight.val()).0
     }

@@ -38,6 +38,11 @@ impl<B: Backend> CosFace<B> {
         (cos - mask * self.margin) * self.scale
     }
 
+    /// The scale s applied to every logit.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
     /// cos θ `[N, K]`: the evaluation scores.
     pub fn cosines(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
         cosines(features, self.weight.val()).0

@@ -6,11 +6,13 @@
 mod angular;
 mod arcface;
 mod cosface;
+mod head;
 mod lsoftmax;
 
 pub use angular::psi;
 pub use arcface::{ArcFace, ArcFaceConfig};
 pub use cosface::{CosFace, CosFaceConfig};
+pub use head::MarginHead;
 pub use lsoftmax::{LSoftmax, LSoftmaxConfig};
 
 use burn::module::Param;

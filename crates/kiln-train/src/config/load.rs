@@ -67,10 +67,15 @@ pub fn parse_experiment(text: &str, file: &str, overrides: &[Override]) -> Resul
         })?
     };
     validate(&config).map_err(|message| ConfigError::plain(file, message))?;
-    crate::registry::check_params(&config.model.name, &config.model.params).map_err(|p| {
-        let key = p.key.as_deref().unwrap_or("name");
-        ConfigError { file: file.to_string(), line: line_of_key(text, "model", key), message: p.message }
-    })?;
+    let located = |section: &'static str| {
+        move |p: crate::registry::ParamProblem| {
+            let key = p.key.as_deref().unwrap_or("name");
+            ConfigError { file: file.to_string(), line: line_of_key(text, section, key), message: p.message }
+        }
+    };
+    let shape = crate::registry::check_params(&config.model.name, &config.model.params).map_err(located("model"))?;
+    crate::loss::check_loss(&config.loss, &shape).map_err(located("loss"))?;
+    crate::metrics::check_metrics(&config.metrics, &shape).map_err(located("metrics"))?;
     Ok(config)
 }
 

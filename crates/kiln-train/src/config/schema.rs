@@ -11,6 +11,8 @@ pub struct ExperimentConfig {
     pub data: DataSection,
     #[serde(default)]
     pub loss: LossSection,
+    #[serde(default, skip_serializing_if = "MetricsSection::is_empty")]
+    pub metrics: MetricsSection,
     pub optim: OptimSection,
     #[serde(default)]
     pub schedule: ScheduleSection,
@@ -58,18 +60,40 @@ pub struct DataSection {
     pub augment_shift: usize,
 }
 
+/// `name` picks a loss (see `kiln_train::loss`); `label_smoothing` and `class_weights` apply to
+/// every classification loss (all end in cross-entropy); the other keys are the chosen loss's parameters (a margin head's
+/// `scale`, `margin`, …), checked against its config when the file is loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LossSection {
     #[serde(default = "default_loss")]
     pub name: String,
     #[serde(default)]
     pub label_smoothing: f32,
+    /// Cross-entropy weight of each class (`num_classes` values); every class 1 when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<Vec<f32>>,
+    #[serde(flatten)]
+    pub params: toml::Table,
 }
 
 impl Default for LossSection {
     fn default() -> Self {
-        Self { name: default_loss(), label_smoothing: 0.0 }
+        Self { name: default_loss(), label_smoothing: 0.0, class_weights: None, params: toml::Table::new() }
+    }
+}
+
+/// Metrics computed on every validation and test pass besides loss and accuracy, by name
+/// (see `kiln_train::metrics`); they appear in the progress display, metrics.csv and summary.json.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+impl MetricsSection {
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 }
 

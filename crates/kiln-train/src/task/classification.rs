@@ -4,17 +4,16 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use kiln_data::{stratified_split, ImageBatcher, MnistDataset, MnistSplit};
-use kiln_losses::CrossEntropyConfig;
 use kiln_metrics::{Accuracy, Mean};
 use kiln_vision::ImageClassifier;
 
 use crate::config::{closest, ExperimentConfig};
 use crate::error::{KilnError, Result};
+use crate::metrics::ClassificationMetrics;
 use crate::pipeline::for_each_batch;
 use crate::progress::{Phase, StepProgress, TrainingObserver};
 
 pub const DATASETS: [&str; 1] = ["mnist"];
-pub const LOSSES: [&str; 1] = ["cross_entropy"];
 
 /// Train, validation and test examples of an experiment.
 pub struct ClassificationData {
@@ -56,12 +55,14 @@ impl ClassificationData {
     }
 }
 
-/// Loss and accuracy of one pass over a split.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Loss, accuracy and the `[metrics]` of one pass over a split.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PassMetrics {
     pub loss: f64,
     pub accuracy: f64,
     pub samples_per_second: f64,
+    /// The `[metrics]` names with their values, in config order.
+    pub extra: Vec<(String, f64)>,
 }
 
 /// Evaluates `model` (no gradients) on `indices` of `dataset`, reporting to `observer`.
@@ -77,24 +78,30 @@ pub fn evaluate<B: Backend, M: ImageClassifier<B>>(
     (epoch, epochs): (usize, usize),
     observer: &mut dyn TrainingObserver,
 ) -> Result<PassMetrics> {
-    let loss_fn = CrossEntropyConfig::new().init::<B>(device);
+    let loss_fn = crate::loss::cross_entropy(&cfg.loss).init::<B>(device);
+    let mut extra = ClassificationMetrics::new(&cfg.metrics);
     let steps = indices.len().div_ceil(cfg.data.batch_size);
     observer.on_phase_start(phase, epoch, epochs, steps);
     let mut meter = PhaseMeter::new(phase, (epoch, epochs), steps);
     let make = |chunk: &[usize], _| data.batcher.host_batch(dataset, chunk);
     for_each_batch(indices, cfg.data.batch_size, cfg.data.num_workers, make, |host| {
         let batch = host.to_device::<B>(device);
+        let embeddings = if extra.wants_embeddings() { model.embeddings(batch.images.clone()) } else { None };
         let logits = model.logits(batch.images);
         let batch_loss: f64 = loss_fn.forward(logits.clone(), batch.targets.clone()).into_scalar().elem();
+        extra.update(logits.clone(), batch.targets.clone(), embeddings);
         observer.on_step(meter.record(batch_loss, logits, batch.targets));
         Ok(())
     })?;
     let progress = meter.progress;
+    let extra = extra.values();
+    observer.on_metrics(&extra);
     observer.on_phase_end(&progress);
     Ok(PassMetrics {
         loss: progress.loss,
         accuracy: progress.accuracy,
         samples_per_second: progress.samples_per_second,
+        extra,
     })
 }
 
