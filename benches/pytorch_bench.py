@@ -1,6 +1,11 @@
 """PyTorch side of `kiln bench`: the same models, step and timing on the same machine.
 
 Usage: python benches/pytorch_bench.py --model lenet5 --batch-size 256 [--steps 20] [--device cpu]
+       python benches/pytorch_bench.py --model lenet5 --batch-size 128 --ddp 2   # DDP, gloo, CPU
+
+With --ddp N, N processes (torch.distributed, gloo on loopback) each take --batch-size examples
+per step, as `kiln bench --strategy ddp --devices N` does; each process gets cores / N threads
+(torchrun's rule of not oversubscribing), and the result is the total samples per second.
 
 Each step is forward, cross-entropy, backward and an Adam update, reading the loss back
 (`loss.item()`) as kiln's trainer does. Models mirror kiln's defaults: LeNet-5 with the paper's
@@ -39,21 +44,10 @@ def mnist_cnn(width=32, hidden=128, dropout=0.25):
     )
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="lenet5", choices=["lenet5", "mnist_cnn"])
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
-
-    torch.manual_seed(0)
-    device = torch.device(args.device)
-    model = {"lenet5": lenet5, "mnist_cnn": mnist_cnn}[args.model]().to(device)
-    print(f"# {args.model}: {sum(p.numel() for p in model.parameters())} parameters, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    images = torch.randn(args.batch_size, 1, 28, 28, device=device)
-    targets = torch.randint(0, 10, (args.batch_size,), device=device)
+def training_step(model, batch_size, device):
+    """One forward, cross-entropy, backward and Adam update on fixed random data, loss read back."""
+    images = torch.randn(batch_size, 1, 28, 28, device=device)
+    targets = torch.randint(0, 10, (batch_size,), device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -63,6 +57,63 @@ def main():
         loss.item()
         loss.backward()
         optimizer.step()
+
+    return step
+
+
+def ddp_worker(rank, world, args, port, results):
+    import os
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = nn.parallel.DistributedDataParallel({"lenet5": lenet5, "mnist_cnn": mnist_cnn}[args.model]())
+    step = training_step(model, args.batch_size, torch.device("cpu"))
+    for _ in range(1 + args.warmup):
+        step()
+    dist.barrier()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    dist.barrier()
+    results[rank] = time.perf_counter() - start
+    dist.destroy_process_group()
+
+
+def run_ddp(args):
+    import socket
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    results = mp.Manager().dict()
+    mp.spawn(ddp_worker, args=(args.ddp, args, port, results), nprocs=args.ddp, join=True)
+    seconds = max(results.values())
+    print(json.dumps({
+        "model": args.model, "backend": "pytorch-cpu-ddp-gloo", "devices": args.ddp, "batch_size": args.batch_size,
+        "steps": args.steps, "step_ms": seconds * 1e3 / args.steps,
+        "samples_per_second": args.steps * args.batch_size * args.ddp / seconds,
+    }, indent=2))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="lenet5", choices=["lenet5", "mnist_cnn"])
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--ddp", type=int, default=0, help="processes for DistributedDataParallel on CPU")
+    args = parser.parse_args()
+    if args.ddp:
+        return run_ddp(args)
+
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    model = {"lenet5": lenet5, "mnist_cnn": mnist_cnn}[args.model]().to(device)
+    print(f"# {args.model}: {sum(p.numel() for p in model.parameters())} parameters, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    step = training_step(model, args.batch_size, device)
 
     def sync():
         if device.type == "cuda":

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kiln_train::bench::{bench, BenchOptions};
-use kiln_train::config::{load_experiment, parse_override, Override};
+use kiln_train::config::{load_experiment, parse_override, Override, Strategy};
+use kiln_train::ddp::serve_orchestrator;
 use kiln_train::eval::evaluate_run;
 use kiln_train::models::describe_models;
 use kiln_train::progress;
@@ -36,12 +37,58 @@ struct ExperimentArgs {
     overrides: Vec<String>,
 }
 
+/// Joining a multi-node DDP run (sets [ddp] keys and strategy = "ddp").
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// Processes taking part (ddp.nodes)
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// This process's rank among them, 0-based (ddp.node_rank)
+    #[arg(long)]
+    node_rank: Option<usize>,
+    /// HOST:PORT of `kiln orchestrator` (ddp.orchestrator)
+    #[arg(long, value_name = "HOST:PORT")]
+    orchestrator: Option<String>,
+    /// HOST:PORT where other nodes reach this one (ddp.node_address; default 127.0.0.1 and the
+    /// orchestrator's port + 1 + rank)
+    #[arg(long, value_name = "HOST:PORT")]
+    node_address: Option<String>,
+}
+
+impl NodeArgs {
+    fn overrides(&self) -> Vec<Override> {
+        let set = |key: &str, value: toml::Value| Override {
+            path: key.split('.').map(String::from).collect(),
+            value,
+        };
+        let mut out = Vec::new();
+        if let Some(n) = self.nodes {
+            out.push(set("ddp.nodes", toml::Value::Integer(n as i64)));
+        }
+        if let Some(r) = self.node_rank {
+            out.push(set("ddp.node_rank", toml::Value::Integer(r as i64)));
+        }
+        if let Some(a) = &self.orchestrator {
+            out.push(set("ddp.orchestrator", toml::Value::String(a.clone())));
+        }
+        if let Some(a) = &self.node_address {
+            out.push(set("ddp.node_address", toml::Value::String(a.clone())));
+        }
+        if !out.is_empty() {
+            out.push(set("train.strategy", toml::Value::String("ddp".into())));
+        }
+        out
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train an experiment, writing runs/<name>/<timestamp>/
     Run {
         #[command(flatten)]
         experiment: ExperimentArgs,
+        #[command(flatten)]
+        node: NodeArgs,
         /// Continue the run in this directory from its newest checkpoint
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
@@ -50,6 +97,14 @@ enum Command {
     Reproduce {
         #[command(flatten)]
         experiment: ExperimentArgs,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Serve the rendezvous of a multi-node DDP run until Ctrl-C (one per run)
+    Orchestrator {
+        /// HOST:PORT to listen on, e.g. 127.0.0.1:29500 (burn-collective listens on all interfaces)
+        #[arg(long, value_name = "HOST:PORT")]
+        bind: String,
     },
     /// Evaluate the newest checkpoint of a run
     Eval {
@@ -84,6 +139,12 @@ enum Command {
         steps: usize,
         #[arg(long, default_value_t = 3)]
         warmup: usize,
+        /// single, or ddp: --devices peers all-reducing gradients (and one device alone, for the scaling efficiency)
+        #[arg(long, default_value = "single", value_parser = ["single", "ddp"])]
+        strategy: String,
+        /// Peers for --strategy ddp; they share the backend's default device
+        #[arg(long, default_value_t = 1)]
+        devices: usize,
         #[arg(long)]
         json: bool,
     },
@@ -119,8 +180,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(args: &ExperimentArgs) -> Result<kiln_train::config::ExperimentConfig, KilnError> {
+fn load(args: &ExperimentArgs, extra: Vec<Override>) -> Result<kiln_train::config::ExperimentConfig, KilnError> {
     let mut overrides: Vec<Override> = args.overrides.iter().map(|s| parse_override(s)).collect::<Result<_, _>>()?;
+    overrides.extend(extra);
     if let Some(backend) = &args.backend {
         overrides.push(Override {
             path: vec!["train".into(), "backend".into()],
@@ -132,8 +194,8 @@ fn load(args: &ExperimentArgs) -> Result<kiln_train::config::ExperimentConfig, K
 
 fn execute(command: Command) -> Result<ExitCode, KilnError> {
     match command {
-        Command::Run { experiment, resume } => {
-            let cfg = load(&experiment)?;
+        Command::Run { experiment, node, resume } => {
+            let cfg = load(&experiment, node.overrides())?;
             let summary = run_experiment(&cfg, resume.as_deref(), progress::for_stdout().as_mut())?;
             for (key, value) in &summary.metrics {
                 println!("{key:>16}  {value:.4}");
@@ -141,8 +203,8 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             println!("run written to {}", summary.run_dir);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reproduce { experiment } => {
-            let cfg = load(&experiment)?;
+        Command::Reproduce { experiment, node } => {
+            let cfg = load(&experiment, node.overrides())?;
             let spec = cfg.reproduce.clone().ok_or_else(|| {
                 KilnError::Unsupported(format!(
                     "{} has no [reproduce] section to compare with",
@@ -192,13 +254,20 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Orchestrator { bind } => {
+            serve_orchestrator(&bind, |port| {
+                eprintln!("orchestrator listening on port {port} (Ctrl-C stops it); start the nodes with --orchestrator {bind}")
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config { action: ConfigAction::Show { experiment } } => {
-            let cfg = load(&experiment)?;
+            let cfg = load(&experiment, Vec::new())?;
             print!("{}", toml::to_string_pretty(&cfg).expect("a loaded config serialises"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { model, backend, batch_size, steps, warmup, json } => {
-            let report = bench(&BenchOptions { model, backend, batch_size, steps, warmup })?;
+        Command::Bench { model, backend, batch_size, steps, warmup, strategy, devices, json } => {
+            let strategy = if strategy == "ddp" { Strategy::Ddp } else { Strategy::Single };
+            let report = bench(&BenchOptions { model, backend, batch_size, steps, warmup, strategy, devices })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
             } else {
@@ -206,6 +275,12 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     "{} on {}, batch {}: {:.1} steps/s, {:.0} samples/s, {:.1} ms/step; first step {:.0} ms (JIT and autotune included)",
                     report.model, report.backend, report.batch_size, report.steps_per_second, report.samples_per_second, report.step_ms, report.first_step_ms
                 );
+                if let (Some(single), Some(efficiency)) = (report.single_device_samples_per_second, report.scaling_efficiency) {
+                    println!(
+                        "ddp with {} devices: {:.0} samples/s in total vs {:.0} on one device: scaling efficiency {:.0}%",
+                        report.devices, report.samples_per_second, single, efficiency * 100.0
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

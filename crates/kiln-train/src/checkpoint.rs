@@ -18,7 +18,7 @@ use crate::records::EpochRecord;
 const KEEP: usize = 2;
 
 /// Where training stood when the checkpoint was written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainerState {
     /// Epochs completed.
     pub epoch: usize,

@@ -43,6 +43,12 @@ pub enum KilnError {
     Resume { path: PathBuf, reason: String },
     #[error("the loss became {value} at epoch {epoch}, step {step}; training stopped. {kept}")]
     NonFiniteLoss { value: f64, epoch: usize, step: usize, kept: String },
+    /// A DDP peer, node or the orchestrator failed or went silent.
+    #[error("DDP: {0}")]
+    Ddp(String),
+    /// This peer stopped because another one failed; that one's error is the one to report.
+    #[error("DDP peer {rank} stopped because another peer failed")]
+    PeerAborted { rank: usize },
     #[error("checkpoint '{path}': {reason}")]
     Checkpoint { path: PathBuf, reason: String },
 }

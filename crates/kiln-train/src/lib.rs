@@ -14,6 +14,7 @@ pub mod backend;
 pub mod bench;
 pub mod checkpoint;
 pub mod config;
+pub mod ddp;
 pub mod error;
 pub mod eval;
 pub mod loss;

@@ -69,6 +69,7 @@ pub struct RunSummary {
     /// Keyed `<split>/<metric>`, e.g. "test/accuracy".
     pub metrics: BTreeMap<String, f64>,
     pub backend: String,
+    /// Peers in total (devices per node × nodes).
     pub devices: usize,
     pub strategy: String,
     pub epochs_completed: usize,

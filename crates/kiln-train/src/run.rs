@@ -10,6 +10,7 @@ use kiln_vision::ImageClassifier;
 
 use crate::backend::{dispatch, BackendTask};
 use crate::checkpoint::{self, Checkpoint};
+use crate::ddp::fit_ddp;
 use crate::config::{differing_keys, ExperimentConfig, Strategy};
 use crate::error::{KilnError, Result};
 use crate::progress::{Phase, TrainingObserver};
@@ -39,11 +40,8 @@ pub fn run_experiment(
 
 /// Rejects what this build cannot do before any data is read or directory made.
 pub fn check_supported(cfg: &ExperimentConfig) -> Result<()> {
-    if cfg.train.strategy == Strategy::Ddp || cfg.train.devices > 1 {
-        return Err(KilnError::Unsupported(
-            "[train] asks for several devices (strategy = \"ddp\" or devices > 1); this version of kiln trains on one device: set strategy = \"single\" and devices = 1".into(),
-        ));
-    }
+    crate::config::check_strategy(cfg).map_err(KilnError::Unsupported)?;
+    crate::ddp::check_nodes_supported(cfg)?;
     registry::entry(&cfg.model.name)?;
     let shape = registry::check_params(&cfg.model.name, &cfg.model.params)
         .map_err(|p| KilnError::ModelParams { model: cfg.model.name.clone(), message: p.message })?;
@@ -66,6 +64,8 @@ fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
             _ => None,
         })
         .collect();
+    // Nodes of one run started in the same second on one machine get a directory each.
+    let stamp = if cfg.ddp.nodes > 1 { format!("{stamp}-node{}", cfg.ddp.node_rank) } else { stamp };
     let mut dir = parent.join(&stamp);
     let mut n = 2;
     while dir.exists() {
@@ -78,8 +78,18 @@ fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
 
 /// Keys a resumed run may change: more epochs, another backend or worker count, and the fixes
 /// for a diverged run (a lower learning rate, gradient clipping). Anything else makes a new run.
-pub const RESUMABLE_CHANGES: [&str; 6] =
-    ["train.epochs", "train.backend", "train.checkpoint_every", "data.num_workers", "optim.lr", "optim.grad_clip"];
+/// Where the other nodes are, and how long to wait for them, may change too.
+pub const RESUMABLE_CHANGES: [&str; 9] = [
+    "train.epochs",
+    "train.backend",
+    "train.checkpoint_every",
+    "data.num_workers",
+    "optim.lr",
+    "optim.grad_clip",
+    "ddp.orchestrator",
+    "ddp.node_address",
+    "ddp.timeout_seconds",
+];
 
 /// Checks that `dir` is a run of this experiment and loads its newest checkpoint.
 fn prepare_resume(cfg: &ExperimentConfig, dir: &Path) -> Result<(RunPaths, Option<Checkpoint>)> {
@@ -144,7 +154,10 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
             .map_err(|message| KilnError::ModelParams { model: cfg.model.name.clone(), message })?;
         let parameters = kiln_vision::complexity::trainable_parameters(&model);
         observer.on_run_start(&paths.dir, self.backend, checkpoint.as_ref().map(|c| c.state.epoch));
-        let outcome = fit(model, cfg, data, &self.device, paths, observer, checkpoint);
+        let outcome = match cfg.train.strategy {
+            Strategy::Single => fit(model, cfg, data, &self.device, paths, observer, checkpoint),
+            Strategy::Ddp => fit_ddp(model, cfg, data, &self.device, paths, observer, checkpoint),
+        };
         let summary =
             |status: &str, metrics: BTreeMap<String, f64>, state: &crate::checkpoint::TrainerState| RunSummary {
                 experiment: cfg.experiment.name.clone(),
@@ -153,8 +166,11 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
                 parameters,
                 metrics,
                 backend: self.backend.into(),
-                devices: cfg.train.devices,
-                strategy: "single".into(),
+                devices: cfg.train.devices.count() * cfg.ddp.nodes,
+                strategy: match cfg.train.strategy {
+                    Strategy::Single => "single".into(),
+                    Strategy::Ddp => "ddp".into(),
+                },
                 epochs_completed: state.epoch,
                 wall_seconds: started.elapsed().as_secs_f64(),
                 samples_per_second: state.samples_seen as f64 / state.train_seconds.max(1e-9),

@@ -84,7 +84,7 @@ where
     let loss_fn = crate::loss::cross_entropy(&cfg.loss).init::<B>(device);
 
     let mut model = model;
-    let mut state = TrainerState { epoch: 0, global_step: 0, history: Vec::new(), train_seconds: 0.0, samples_seen: 0 };
+    let mut state = TrainerState::default();
     let mut last_checkpoint: Option<PathBuf> = None;
     if let Some(ck) = resume {
         let bad = |reason: String| KilnError::Checkpoint { path: ck.dir.clone(), reason };
@@ -118,15 +118,7 @@ where
             let loss = loss_fn.forward(logits.clone(), batch.targets.clone());
             let value: f64 = loss.clone().into_scalar().elem();
             if !value.is_finite() {
-                let kept = match &last_checkpoint {
-                    Some(dir) => format!(
-                        "The last good checkpoint is {}; lower optim.lr or set optim.grad_clip, then continue with `kiln run <config> --resume {}`.",
-                        dir.display(),
-                        paths.dir.display()
-                    ),
-                    None => "No checkpoint was written before it; lower optim.lr or set optim.grad_clip and start again.".into(),
-                };
-                return Err(KilnError::NonFiniteLoss { value, epoch, step: meter.progress.step + 1, kept });
+                return Err(non_finite_loss(value, epoch, meter.progress.step + 1, last_checkpoint.as_deref(), paths));
             }
             lr = schedule.step();
             let grads = GradientsParams::from_grads(loss.backward(), &current);
@@ -136,51 +128,95 @@ where
             Ok(())
         })?;
         model = slot.take().expect("the model is back in its slot after every step");
-        let (progress, seen, seconds) = (meter.progress, meter.seen(), meter.elapsed_seconds());
-        observer.on_phase_end(&progress);
-
-        let valid = if data.valid_indices.is_empty() {
-            None
-        } else {
-            let inner = model.valid();
-            Some(evaluate(
-                &inner,
-                &data.train,
-                &data.valid_indices,
-                data,
-                cfg,
-                device,
-                Phase::Valid,
-                (epoch, epochs),
-                observer,
-            )?)
-        };
-        state.epoch = epoch;
-        state.train_seconds += seconds;
-        state.samples_seen += seen as u64;
-        state.history.push(EpochRecord {
-            epoch,
-            lr,
-            train_loss: progress.loss,
-            train_accuracy: progress.accuracy,
-            valid_loss: valid.as_ref().map(|v| v.loss),
-            valid_accuracy: valid.as_ref().map(|v| v.accuracy),
-            valid_metrics: valid.map(|v| v.extra.into_iter().collect()).unwrap_or_default(),
-            samples_per_second: seen as f64 / seconds.max(1e-9),
-            seconds,
-        });
-        write_metrics_csv(&paths.metrics_csv(), &state.history)?;
-        write_curves(&paths.curves(), &state.history);
-        if epoch.is_multiple_of(cfg.train.checkpoint_every) || epoch == epochs {
-            let model_bytes = checkpoint::model_bytes(&model)
-                .map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
-            let optim_bytes = optimizer
-                .state_bytes()
-                .map_err(|reason| KilnError::Checkpoint { path: paths.checkpoints(), reason })?;
-            last_checkpoint = Some(checkpoint::save(&paths.checkpoints(), &state, &model_bytes, &optim_bytes)?);
+        let trained = TrainedEpoch { epoch, lr, seen: meter.seen(), seconds: meter.elapsed_seconds(), progress: meter.progress };
+        observer.on_phase_end(&trained.progress);
+        if let Some(dir) = end_epoch(&model, &optimizer, cfg, data, device, paths, observer, &mut state, trained)? {
+            last_checkpoint = Some(dir);
         }
     }
     Ok(FitOutcome { model, state })
+}
+
+/// The training half of an epoch, as the main device saw it.
+pub(crate) struct TrainedEpoch {
+    pub epoch: usize,
+    /// The learning rate of the epoch's last step.
+    pub lr: f64,
+    /// Examples trained on, across all devices.
+    pub seen: usize,
+    pub seconds: f64,
+    pub progress: crate::progress::StepProgress,
+}
+
+/// The rest of an epoch, the same on one device and for DDP's main device: validation, the run
+/// records and plot, and a checkpoint when one is due (returned).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn end_epoch<B, M>(
+    model: &M,
+    optimizer: &AnyOptimizer<M, B>,
+    cfg: &ExperimentConfig,
+    data: &ClassificationData,
+    device: &B::Device,
+    paths: &RunPaths,
+    observer: &mut dyn TrainingObserver,
+    state: &mut TrainerState,
+    trained: TrainedEpoch,
+) -> Result<Option<PathBuf>>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + ImageClassifier<B>,
+    M::InnerModule: ImageClassifier<B::InnerBackend>,
+{
+    let TrainedEpoch { epoch, lr, seen, seconds, progress } = trained;
+    let epochs = cfg.train.epochs;
+    let valid = if data.valid_indices.is_empty() {
+        None
+    } else {
+        let inner = model.valid();
+        Some(evaluate(&inner, &data.train, &data.valid_indices, data, cfg, device, Phase::Valid, (epoch, epochs), observer)?)
+    };
+    state.epoch = epoch;
+    state.train_seconds += seconds;
+    state.samples_seen += seen as u64;
+    state.history.push(EpochRecord {
+        epoch,
+        lr,
+        train_loss: progress.loss,
+        train_accuracy: progress.accuracy,
+        valid_loss: valid.as_ref().map(|v| v.loss),
+        valid_accuracy: valid.as_ref().map(|v| v.accuracy),
+        valid_metrics: valid.map(|v| v.extra.into_iter().collect()).unwrap_or_default(),
+        samples_per_second: seen as f64 / seconds.max(1e-9),
+        seconds,
+    });
+    write_metrics_csv(&paths.metrics_csv(), &state.history)?;
+    write_curves(&paths.curves(), &state.history);
+    if !(epoch.is_multiple_of(cfg.train.checkpoint_every) || epoch == epochs) {
+        return Ok(None);
+    }
+    let failed = |reason| KilnError::Checkpoint { path: paths.checkpoints(), reason };
+    let model_bytes = checkpoint::model_bytes(model).map_err(failed)?;
+    let optim_bytes = optimizer.state_bytes().map_err(failed)?;
+    Ok(Some(checkpoint::save(&paths.checkpoints(), state, &model_bytes, &optim_bytes)?))
+}
+
+/// The error for a NaN or infinite loss, saying where the last good checkpoint is.
+pub(crate) fn non_finite_loss(
+    value: f64,
+    epoch: usize,
+    step: usize,
+    last_checkpoint: Option<&Path>,
+    paths: &RunPaths,
+) -> KilnError {
+    let kept = match last_checkpoint {
+        Some(dir) => format!(
+            "The last good checkpoint is {}; lower optim.lr or set optim.grad_clip, then continue with `kiln run <config> --resume {}`.",
+            dir.display(),
+            paths.dir.display()
+        ),
+        None => "No checkpoint was written before it; lower optim.lr or set optim.grad_clip and start again.".into(),
+    };
+    KilnError::NonFiniteLoss { value, epoch, step, kept }
 }
 
 /// Plots through a temporary file; a failed plot never fails the run.
@@ -194,6 +230,6 @@ fn write_curves(path: &Path, history: &[EpochRecord]) {
 }
 
 /// The augmentation seed of batch `index` of `epoch`: independent of when the run was resumed.
-fn batch_seed(seed: u64, epoch: usize, index: usize) -> u64 {
+pub(crate) fn batch_seed(seed: u64, epoch: usize, index: usize) -> u64 {
     seed ^ ((epoch as u64) << 32 | index as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93)
 }

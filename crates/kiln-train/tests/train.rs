@@ -62,8 +62,33 @@ fn flat_weights<B: burn::prelude::Backend, M: burn::module::Module<B>>(module: &
     flat.0
 }
 
+/// ‖a − b‖ / ‖a‖ over all weights.
+fn relative_error(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let diff: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
+    let norm: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum();
+    (diff / norm).sqrt()
+}
+
+/// A copy of a run directory as it was on disk (for simulated kills).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
 #[path = "train/heads.rs"]
 mod heads;
+
+#[path = "train/ddp.rs"]
+mod ddp;
 
 fn config(text: &str) -> Result<ExperimentConfig, KilnError> {
     Ok(parse_experiment(text, "exp.toml", &[])?)
@@ -343,12 +368,6 @@ mod backends {
         }
     }
 
-    fn relative_error(a: &[f32], b: &[f32]) -> f64 {
-        let diff: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
-        let norm: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum();
-        (diff / norm).sqrt()
-    }
-
     #[test]
     fn every_built_backend_takes_the_same_training_step() {
         let device = Default::default();
@@ -393,19 +412,6 @@ mod resume {
             .lines()
             .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
             .collect()
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let path = entry.unwrap().path();
-            let target = to.join(path.file_name().unwrap());
-            if path.is_dir() {
-                copy_dir(&path, &target);
-            } else {
-                std::fs::copy(&path, &target).unwrap();
-            }
-        }
     }
 
     fn weights(bytes: Vec<u8>) -> Vec<f32> {

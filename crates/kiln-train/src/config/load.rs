@@ -97,7 +97,9 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     let positive = [
         ("data.batch_size", c.data.batch_size),
         ("train.epochs", c.train.epochs),
-        ("train.devices", c.train.devices),
+        ("train.devices", c.train.devices.count()),
+        ("ddp.nodes", c.ddp.nodes),
+        ("ddp.tree_arity", c.ddp.tree_arity as usize),
         ("train.checkpoint_every", c.train.checkpoint_every),
     ];
     if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
@@ -109,11 +111,29 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     if !(0.0..1.0).contains(&c.data.valid_fraction) {
         return Err(format!("data.valid_fraction must be in [0, 1), got {}", c.data.valid_fraction));
     }
+    check_strategy(c)?;
+    if !(c.ddp.timeout_seconds > 0.0 && c.ddp.timeout_seconds.is_finite()) {
+        return Err(format!("ddp.timeout_seconds must be a positive number, got {}", c.ddp.timeout_seconds));
+    }
+    if c.ddp.node_rank >= c.ddp.nodes {
+        return Err(format!("ddp.node_rank is {} but must be below ddp.nodes ({})", c.ddp.node_rank, c.ddp.nodes));
+    }
+    if c.ddp.nodes > 1 && c.ddp.orchestrator.is_none() {
+        return Err("ddp.nodes > 1 needs ddp.orchestrator = \"HOST:PORT\" (where `kiln orchestrator` listens)".into());
+    }
     if c.data.limit == Some(0) {
         return Err("data.limit must be at least 1 (leave it out to use every example)".into());
     }
     if c.experiment.name.is_empty() || c.experiment.name.contains(['/', '\\']) {
         return Err(format!("experiment.name '{}' must be non-empty and contain no path separator", c.experiment.name));
+    }
+    Ok(())
+}
+
+/// Several devices or nodes need the DDP strategy (also checked for configs built in code).
+pub fn check_strategy(c: &ExperimentConfig) -> Result<(), String> {
+    if c.train.strategy == super::Strategy::Single && (c.train.devices.count() > 1 || c.ddp.nodes > 1) {
+        return Err("train.devices > 1 or ddp.nodes > 1 need strategy = \"ddp\" in [train] (strategy = \"single\" trains on one device)".into());
     }
     Ok(())
 }

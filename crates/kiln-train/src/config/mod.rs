@@ -6,6 +6,6 @@ mod schema;
 mod suggest;
 
 pub use diff::differing_keys;
-pub use load::{load_experiment, parse_experiment, parse_override, Override};
+pub use load::{check_strategy, load_experiment, parse_experiment, parse_override, Override};
 pub use schema::*;
 pub use suggest::closest;

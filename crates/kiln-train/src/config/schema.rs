@@ -17,6 +17,9 @@ pub struct ExperimentConfig {
     #[serde(default)]
     pub schedule: ScheduleSection,
     pub train: TrainSection,
+    /// Data-parallel settings; read only when `[train] strategy = "ddp"`.
+    #[serde(default, skip_serializing_if = "DdpSection::is_default")]
+    pub ddp: DdpSection,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<ReproduceSection>,
 }
@@ -183,13 +186,105 @@ pub struct TrainSection {
     pub epochs: usize,
     #[serde(default = "default_backend")]
     pub backend: String,
+    /// How many devices (peers) train in this process, or their indices (`[0, 0]` puts two
+    /// peers on device 0). `data.batch_size` is per peer, as in PyTorch DDP.
     #[serde(default = "default_devices")]
-    pub devices: usize,
+    pub devices: Devices,
     #[serde(default = "default_strategy")]
     pub strategy: Strategy,
     /// Write a checkpoint every N epochs (the last epoch always gets one).
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
+}
+
+/// `devices = 2` (devices 0 and 1; on CPU backends both are the one CPU) or `devices = [0, 0]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Devices {
+    Count(usize),
+    List(Vec<u16>),
+}
+
+impl Devices {
+    /// Number of local peers.
+    pub fn count(&self) -> usize {
+        match self {
+            Devices::Count(n) => *n,
+            Devices::List(list) => list.len(),
+        }
+    }
+
+    /// The device index of each local peer.
+    pub fn indices(&self) -> Vec<u16> {
+        match self {
+            Devices::Count(n) => (0..*n as u16).collect(),
+            Devices::List(list) => list.clone(),
+        }
+    }
+}
+
+/// An all-reduce algorithm of burn-collective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AllReduceName {
+    /// Everything to the first peer, summed there, sent back.
+    Centralized,
+    /// Summed up a tree of `tree_arity` children per node, sent back down.
+    Tree,
+    /// Ring all-reduce (Patarasuk & Yuan 2009): bandwidth-optimal for large tensors.
+    Ring,
+}
+
+/// `[ddp]`: how peers exchange gradients, the multi-node rendezvous, and the fault timeout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DdpSection {
+    /// Among the peers of one process.
+    #[serde(default = "default_all_reduce")]
+    pub local_all_reduce: AllReduceName,
+    /// Among nodes. burn-collective's global ring cannot reduce a tensor smaller than the node
+    /// count (a bias of one value), so tree is the default.
+    #[serde(default = "default_all_reduce")]
+    pub global_all_reduce: AllReduceName,
+    #[serde(default = "default_tree_arity")]
+    pub tree_arity: u32,
+    /// A peer or node that does not answer within this many seconds stops every process.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: f64,
+    /// Processes (nodes) taking part; each runs `devices` peers.
+    #[serde(default = "default_nodes")]
+    pub nodes: usize,
+    /// This process's place among the nodes, 0-based; node 0 holds global rank 0.
+    #[serde(default)]
+    pub node_rank: usize,
+    /// `HOST:PORT` of `kiln orchestrator`; needed when `nodes > 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orchestrator: Option<String>,
+    /// `HOST:PORT` where the other nodes reach this one; by default 127.0.0.1 and the
+    /// orchestrator's port + 1 + node_rank (every process on one machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_address: Option<String>,
+}
+
+impl Default for DdpSection {
+    fn default() -> Self {
+        Self {
+            local_all_reduce: default_all_reduce(),
+            global_all_reduce: default_all_reduce(),
+            tree_arity: default_tree_arity(),
+            timeout_seconds: default_timeout(),
+            nodes: default_nodes(),
+            node_rank: 0,
+            orchestrator: None,
+            node_address: None,
+        }
+    }
+}
+
+impl DdpSection {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// The paper's figure this experiment reproduces, and what kiln should reach on its data.
@@ -249,7 +344,19 @@ fn default_gamma() -> f64 {
 fn default_backend() -> String {
     crate::backend::DEFAULT_BACKEND.into()
 }
-fn default_devices() -> usize {
+fn default_devices() -> Devices {
+    Devices::Count(1)
+}
+fn default_all_reduce() -> AllReduceName {
+    AllReduceName::Tree
+}
+fn default_tree_arity() -> u32 {
+    2
+}
+fn default_timeout() -> f64 {
+    60.0
+}
+fn default_nodes() -> usize {
     1
 }
 fn default_strategy() -> Strategy {

@@ -142,8 +142,18 @@ impl PhaseMeter {
         targets: Tensor<B, 1, Int>,
     ) -> &StepProgress {
         let n = targets.dims()[0];
-        self.loss.update(batch_loss, n as u64);
         self.accuracy.update(logits, targets);
+        self.advance(batch_loss, n)
+    }
+
+    /// Adds one batch known only by its mean loss and counts (DDP's all-reduced figures).
+    pub fn record_counts(&mut self, batch_loss: f64, correct: u64, n: usize) -> &StepProgress {
+        self.accuracy.add(correct, n as u64);
+        self.advance(batch_loss, n)
+    }
+
+    fn advance(&mut self, batch_loss: f64, n: usize) -> &StepProgress {
+        self.loss.update(batch_loss, n as u64);
         self.seen += n;
         let p = &mut self.progress;
         p.step += 1;

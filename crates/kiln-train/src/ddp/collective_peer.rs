@@ -1,0 +1,133 @@
+//! One peer's handle on burn-collective, with the timeout burn-collective lacks.
+//!
+//! burn-collective's calls block until every peer has made the same call, with no timeout: a
+//! peer that died or a node that never joined would hang the others forever. So each peer makes
+//! its collective calls on a side thread and waits for the answer with `recv_timeout`; when the
+//! time is up the peer reports the failure and the side thread is left behind (it cannot be
+//! cancelled; the process ends or resets the collective).
+
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::time::Duration;
+
+use burn::module::ParamId;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn_collective::{CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
+
+use crate::error::{KilnError, Result};
+
+/// Where the step's statistics travel inside the gradient container: after every parameter
+/// (parameters are numbered from 0, and burn-collective reduces in ParamId order).
+const STATS_ID: u64 = u64::MAX;
+
+enum Request<B: Backend> {
+    Register(B::Device, CollectiveConfig),
+    AllReduce(GradientsParams, ReduceOperation),
+    Finish,
+}
+
+type Reply = std::result::Result<Option<GradientsParams>, CollectiveError>;
+
+/// A peer's collective side thread. `B` is the inner (non-autodiff) backend: burn-collective
+/// keeps one server per backend type, and gradients are stored as inner tensors.
+pub struct CollectivePeer<B: Backend> {
+    rank: usize,
+    timeout: Duration,
+    requests: SyncSender<Request<B>>,
+    replies: Receiver<Reply>,
+}
+
+impl<B: Backend> CollectivePeer<B> {
+    /// Starts the side thread of global rank `rank`.
+    pub fn start(rank: usize, timeout: Duration) -> Self {
+        let (requests, incoming) = sync_channel::<Request<B>>(1);
+        let (answer, replies) = sync_channel::<Reply>(1);
+        let id = PeerId::from(rank);
+        std::thread::Builder::new()
+            .name(format!("kiln-collective-{rank}"))
+            .spawn(move || {
+                for request in incoming {
+                    let reply = match request {
+                        Request::Register(device, config) => {
+                            burn_collective::register::<B>(id, device, config).map(|()| None)
+                        }
+                        Request::AllReduce(grads, op) => grads.all_reduce::<B>(id, op).map(Some),
+                        Request::Finish => burn_collective::finish_collective::<B>(id).map(|()| None),
+                    };
+                    if answer.send(reply).is_err() {
+                        break; // the peer gave up waiting
+                    }
+                }
+            })
+            .expect("the OS starts a thread");
+        Self { rank, timeout, requests, replies }
+    }
+
+    /// Joins the collective; returns once every peer of every node has joined.
+    pub fn register(&self, device: B::Device, config: CollectiveConfig) -> Result<()> {
+        self.call(Request::Register(device, config), "joining (did every node start, with the same config?)")
+            .map(|_| ())
+    }
+
+    /// All-reduces `grads` and the step's statistics `stats` with `op` in one round.
+    pub fn all_reduce(
+        &self,
+        mut grads: GradientsParams,
+        stats: Tensor<B, 1>,
+        op: ReduceOperation,
+    ) -> Result<(GradientsParams, Tensor<B, 1>)> {
+        grads.register::<B, 1>(ParamId::from(STATS_ID), stats);
+        let mut reduced = self
+            .call(Request::AllReduce(grads, op), "exchanging gradients")?
+            .expect("an all-reduce answers with gradients");
+        let stats = reduced.remove::<B, 1>(ParamId::from(STATS_ID)).expect("the statistics went round with the gradients");
+        Ok((reduced, stats))
+    }
+
+    /// Sums `values` over all peers: what [`super::replicas`] uses to copy rank 0's weights.
+    pub fn sum(&self, values: GradientsParams) -> Result<GradientsParams> {
+        Ok(self.call(Request::AllReduce(values, ReduceOperation::Sum), "copying rank 0's weights")?.expect("an all-reduce answers"))
+    }
+
+    /// Leaves the collective; call only after this peer's last all-reduce.
+    pub fn finish(&self) -> Result<()> {
+        self.call(Request::Finish, "leaving").map(|_| ())
+    }
+
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn call(&self, request: Request<B>, doing: &str) -> Result<Option<GradientsParams>> {
+        let gone = || KilnError::Ddp(format!("peer {}: its collective thread stopped while {doing}", self.rank));
+        self.requests.send(request).map_err(|_| gone())?;
+        match self.replies.recv_timeout(self.timeout) {
+            Ok(Ok(reply)) => Ok(reply),
+            // The server was reset by a failing peer of this process: report that peer instead.
+            Ok(Err(CollectiveError::LocalServerMissing | CollectiveError::RegisterNotFirstOperation)) => {
+                Err(KilnError::PeerAborted { rank: self.rank })
+            }
+            Ok(Err(e)) => Err(KilnError::Ddp(format!("peer {} failed while {doing}: {}", self.rank, describe(&e)))),
+            Err(RecvTimeoutError::Timeout) => Err(KilnError::Ddp(format!(
+                "peer {} waited {:.0} s for the other peers while {doing}; a peer or node has stopped or is unreachable (raise ddp.timeout_seconds if it is only slow)",
+                self.rank,
+                self.timeout.as_secs_f64()
+            ))),
+            Err(RecvTimeoutError::Disconnected) => Err(gone()),
+        }
+    }
+}
+
+/// burn-collective's errors have no `Display`.
+fn describe(error: &CollectiveError) -> String {
+    match error {
+        CollectiveError::Global(global) => format!("between nodes: {global:?}"),
+        CollectiveError::RegisterParamsMismatch => {
+            "the peers were started with different [ddp]/[train] settings".into()
+        }
+        CollectiveError::AllReduceShapeMismatch => {
+            "peers sent gradients of different shapes (different models or configs?)".into()
+        }
+        other => format!("{other:?}"),
+    }
+}
