@@ -83,6 +83,28 @@ impl MnistDataset {
         let size = self.height * self.width;
         &self.images[index * size..(index + 1) * size]
     }
+
+    /// Every image resized to `height`×`width` with bilinear (triangle-filter) interpolation:
+    /// the test set at another input size, for networks that take any size (SPP-net).
+    ///
+    /// ```
+    /// use kiln_data::MnistDataset;
+    /// let one = MnistDataset { images: vec![77; 28 * 28], labels: vec![3], height: 28, width: 28 };
+    /// let big = one.resized(36, 40);
+    /// assert_eq!((big.height, big.width, big.labels.clone()), (36, 40, vec![3]));
+    /// assert!(big.image(0).iter().all(|&p| p == 77)); // a flat image stays flat
+    /// ```
+    pub fn resized(&self, height: usize, width: usize) -> MnistDataset {
+        use image::imageops::{resize, FilterType};
+        let images = (0..self.len())
+            .flat_map(|i| {
+                let source = image::GrayImage::from_raw(self.width as u32, self.height as u32, self.image(i).to_vec())
+                    .expect("an MNIST image holds height × width bytes");
+                resize(&source, width as u32, height as u32, FilterType::Triangle).into_raw()
+            })
+            .collect();
+        MnistDataset { images, labels: self.labels.clone(), height, width }
+    }
 }
 
 fn find_file(root: &Path, prefix: &str, stem: &str) -> Result<PathBuf, DataError> {

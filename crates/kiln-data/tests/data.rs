@@ -220,3 +220,24 @@ mod split {
         assert_ne!(e1, epoch_permutation(&idx, 43, 1));
     }
 }
+
+mod resize {
+    use kiln_data::MnistDataset;
+
+    #[test]
+    fn bilinear_upscaling_matches_half_pixel_centres_worked_by_hand() {
+        // A 1×2 image [0, 200] to 1×4: output pixel centres map to source x = −0.25, 0.25, 0.75,
+        // 1.25 (PyTorch's align_corners=False); clamped at the borders → 0, 50, 150, 200.
+        let d = MnistDataset { images: vec![0, 200], labels: vec![1], height: 1, width: 2 };
+        assert_eq!(d.resized(1, 4).images, vec![0, 50, 150, 200]);
+    }
+
+    #[test]
+    fn every_image_keeps_its_label_and_gets_the_new_size() {
+        let images: Vec<u8> = (0..2 * 28 * 28).map(|i| (i % 251) as u8).collect();
+        let d = MnistDataset { images, labels: vec![4, 9], height: 28, width: 28 };
+        let small = d.resized(20, 20);
+        assert_eq!((small.len(), small.height, small.width, small.images.len()), (2, 20, 20, 800));
+        assert_eq!(small.labels, vec![4, 9]);
+    }
+}

@@ -12,6 +12,8 @@ pub enum Phase {
     Train,
     Valid,
     Test,
+    /// The test images resized to a square of this size (`[data] eval_sizes`).
+    TestAtSize(usize),
 }
 
 impl Phase {
@@ -19,7 +21,7 @@ impl Phase {
         match self {
             Phase::Train => "train",
             Phase::Valid => "valid",
-            Phase::Test => "test",
+            Phase::Test | Phase::TestAtSize(_) => "test",
         }
     }
 }
@@ -64,6 +66,7 @@ pub fn for_stdout() -> Box<dyn TrainingObserver> {
 fn label(p: &StepProgress) -> String {
     match p.phase {
         Phase::Test => "test".to_string(),
+        Phase::TestAtSize(size) => format!("test at {size}×{size}"),
         phase => format!("epoch {}/{} {}", p.epoch, p.epochs, phase.name()),
     }
 }

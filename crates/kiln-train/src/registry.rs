@@ -8,7 +8,7 @@ use kiln_vision::backbones::{
     EfficientNetConfig, GoogLeNetConfig, MobileNetV1Config, MobileNetV2Config, ResNetConfig, ShuffleNetV2Config,
     VitConfig,
 };
-use kiln_vision::{EmbeddingClassifier, ImageClassifier, LeNet5Config, MnistCnnConfig};
+use kiln_vision::{DilatedCnnConfig, EmbeddingClassifier, ImageClassifier, LeNet5Config, MnistCnnConfig, SppNetConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -36,6 +36,12 @@ const IMAGENET: [usize; 3] = [3, 224, 224];
 pub const MODELS: &[ModelEntry] = &[
     model("lenet5", "LeNet-5, LeCun et al. 1998 (61,706 parameters for 10 classes)", [1, 28, 28]),
     model("mnist_cnn", "Two VGG-style conv-BN-ReLU stages, dropout classifier", [1, 28, 28]),
+    model(
+        "dilated_cnn",
+        "Dilated 3×3 stack (Yu & Koltun 2016) + global pooling; dilations [1, 1, 1, 1] is the plain stack",
+        [1, 28, 28],
+    ),
+    model("spp_net", "mnist_cnn with spatial pyramid pooling (He et al. 2014): any input size", [1, 28, 28]),
     model("resnet18", "ResNet-18, He et al. 2016 (11,689,512 parameters)", IMAGENET),
     model("resnet34", "ResNet-34, He et al. 2016 (21,797,672 parameters)", IMAGENET),
     model("resnet50", "ResNet-50 v1.5, He et al. 2016 (25,557,032 parameters)", IMAGENET),
@@ -105,6 +111,14 @@ macro_rules! with_default_config {
             }
             "mnist_cnn" => {
                 let $config = MnistCnnConfig::new();
+                $body
+            }
+            "dilated_cnn" => {
+                let $config = DilatedCnnConfig::new();
+                $body
+            }
+            "spp_net" => {
+                let $config = SppNetConfig::new();
                 $body
             }
             "resnet18" => {
@@ -295,6 +309,22 @@ pub trait ValidModelConfig {
 
 impl ValidModelConfig for LeNet5Config {}
 impl ValidModelConfig for MnistCnnConfig {}
+impl ValidModelConfig for DilatedCnnConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.dilations.is_empty() || self.dilations.contains(&0) {
+            return Err(format!("dilations must be positive rates, one per layer, got {:?}", self.dilations));
+        }
+        Ok(())
+    }
+}
+impl ValidModelConfig for SppNetConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.bins.is_empty() || self.bins.contains(&0) {
+            return Err(format!("bins must be positive bin counts per side, e.g. [1, 2, 4], got {:?}", self.bins));
+        }
+        Ok(())
+    }
+}
 impl ValidModelConfig for GoogLeNetConfig {}
 impl ValidModelConfig for MobileNetV1Config {}
 impl ValidModelConfig for MobileNetV2Config {}

@@ -149,10 +149,15 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         M::InnerModule: ImageClassifier<B::InnerBackend>,
     {
         let FitJob { cfg, data, paths, observer, checkpoint, started } = self.job;
-        model
-            .check_input(data.input_shape())
-            .map_err(|message| KilnError::ModelParams { model: cfg.model.name.clone(), message })?;
+        let [channels, _, _] = data.input_shape();
+        let eval_shapes = cfg.data.eval_sizes.iter().map(|&size| [channels, size, size]);
+        for shape in std::iter::once(data.input_shape()).chain(eval_shapes) {
+            model
+                .check_input(shape)
+                .map_err(|message| KilnError::ModelParams { model: cfg.model.name.clone(), message })?;
+        }
         let parameters = kiln_vision::complexity::trainable_parameters(&model);
+        let receptive_field = model.receptive_field();
         observer.on_run_start(&paths.dir, self.backend, checkpoint.as_ref().map(|c| c.state.epoch));
         let outcome = match cfg.train.strategy {
             Strategy::Single => fit(model, cfg, data, &self.device, paths, observer, checkpoint),
@@ -192,6 +197,9 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
             }
         };
         let mut metrics = history_metrics(&outcome.state);
+        if let Some(pixels) = receptive_field {
+            metrics.insert("model/receptive_field".into(), pixels as f64);
+        }
         let inner = outcome.model.valid();
         let test_indices: Vec<usize> = (0..data.test.len()).collect();
         let test = evaluate(
@@ -208,6 +216,14 @@ impl<B: AutodiffBackend> ClassifierTask<B> for FitModel<'_, B> {
         metrics.insert("test/loss".into(), test.loss);
         metrics.insert("test/accuracy".into(), test.accuracy);
         metrics.extend(test.extra.into_iter().map(|(name, v)| (format!("test/{name}"), v)));
+        for &size in &cfg.data.eval_sizes {
+            // The same test digits at another input size: SPP-net's one network, any size.
+            let resized = data.test.resized(size, size);
+            let phase = Phase::TestAtSize(size);
+            let at = evaluate(&inner, &resized, &test_indices, data, cfg, &self.device, phase, (0, 0), observer)?;
+            metrics.insert(format!("test/loss@{size}"), at.loss);
+            metrics.insert(format!("test/accuracy@{size}"), at.accuracy);
+        }
         let summary = summary("completed", metrics, &outcome.state);
         summary.write(&paths.summary())?;
         Ok(summary)

@@ -489,6 +489,61 @@ mod resume {
     }
 }
 
+mod eval_sizes {
+    use super::*;
+    use kiln_train::progress::Silent;
+    use kiln_train::run::run_experiment;
+
+    #[test]
+    fn spp_net_trained_at_28_is_tested_at_every_listed_size() {
+        let out = tempfile::tempdir().unwrap();
+        let text = experiment_toml(out.path(), "ndarray", "")
+            .replace("name = \"lenet5\"", "name = \"spp_net\"\nwidth = 4\nhidden = 16")
+            .replace("num_workers = 2", "num_workers = 2\neval_sizes = [20, 28, 36]")
+            .replace("epochs = 2", "epochs = 1");
+        let summary = run_experiment(&config(&text).unwrap(), None, &mut Silent).unwrap();
+        for size in [20, 28, 36] {
+            let accuracy = summary.metrics[&format!("test/accuracy@{size}")];
+            assert!((0.0..=1.0).contains(&accuracy), "{size}: {accuracy}");
+            assert!(summary.metrics[&format!("test/loss@{size}")].is_finite());
+        }
+        // Resizing 28 to 28 changes nothing, so that pass is the ordinary test pass.
+        assert_eq!(summary.metrics["test/accuracy@28"], summary.metrics["test/accuracy"]);
+        assert_eq!(summary.metrics["test/loss@28"], summary.metrics["test/loss"]);
+    }
+
+    #[test]
+    fn a_fixed_size_model_refuses_other_sizes_before_training() {
+        let out = tempfile::tempdir().unwrap();
+        let text =
+            experiment_toml(out.path(), "ndarray", "").replace("num_workers = 2", "num_workers = 2\neval_sizes = [20]");
+        let e = run_experiment(&config(&text).unwrap(), None, &mut Silent).unwrap_err();
+        assert!(e.to_string().contains("take 28×28 (or 29×29) images, got 20×20"), "{e}");
+        let e = config(&text.replace("eval_sizes = [20]", "eval_sizes = [0]")).unwrap_err();
+        assert!(e.to_string().contains("data.eval_sizes must be positive"), "{e}");
+    }
+}
+
+mod receptive_field {
+    use super::*;
+    use kiln_train::progress::Silent;
+    use kiln_train::run::run_experiment;
+
+    #[test]
+    fn a_dilated_stack_reports_its_receptive_field_in_the_summary() {
+        let out = tempfile::tempdir().unwrap();
+        for (dilations, pixels) in [("[1, 2, 4, 8]", 31.0), ("[1, 1, 1, 1]", 9.0), ("[3]", 7.0)] {
+            // Each 3×3 layer adds 2·rate: 1 + 2·15 = 31, 1 + 2·4 = 9, 1 + 2·3 = 7.
+            let model = format!("name = \"dilated_cnn\"\nwidth = 4\ndilations = {dilations}");
+            let text = experiment_toml(out.path(), "ndarray", "")
+                .replace("name = \"lenet5\"", &model)
+                .replace("epochs = 2", "epochs = 1");
+            let summary = run_experiment(&config(&text).unwrap(), None, &mut Silent).unwrap();
+            assert_eq!(summary.metrics["model/receptive_field"], pixels, "{dilations}");
+        }
+    }
+}
+
 mod divergence {
     use super::*;
     use kiln_train::progress::Silent;

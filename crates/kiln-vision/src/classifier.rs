@@ -23,6 +23,12 @@ pub trait ImageClassifier<B: Backend> {
         None
     }
 
+    /// Side in input pixels of the region one unit of the last feature map sees, for models
+    /// whose geometry is known to the receptive-field calculator ([`crate::boxes::receptive_field`]).
+    fn receptive_field(&self) -> Option<usize> {
+        None
+    }
+
     /// Multiply-adds and output shape of one forward pass on an input of `[C, H, W]`.
     fn complexity(&self, input: [usize; 3]) -> Complexity;
 

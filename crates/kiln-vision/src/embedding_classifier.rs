@@ -73,6 +73,10 @@ impl<B: Backend, M: Module<B> + ImageClassifier<B>> ImageClassifier<B> for Embed
         }
     }
 
+    fn receptive_field(&self) -> Option<usize> {
+        self.backbone.receptive_field()
+    }
+
     fn check_input(&self, input: [usize; 3]) -> Result<(), String> {
         self.backbone.check_input(input)
     }

@@ -104,4 +104,14 @@ impl<B: Backend> ImageClassifier<B> for LeNet5<B> {
             .linear(classes)
             .finish()
     }
+
+    /// The third convolution must end at 1×1 for the 120 → 84 layer: inputs of 28 or 29 pixels.
+    fn check_input(&self, [_, h, w]: [usize; 3]) -> Result<(), String> {
+        // conv 5×5 padding 2 keeps the size; pool halves; conv 5×5 takes 4; pool; conv takes 4.
+        let last = |size: usize| (size / 2).checked_sub(4).map(|s| s / 2).and_then(|s| s.checked_sub(4));
+        match (last(h), last(w)) {
+            (Some(1), Some(1)) => Ok(()),
+            _ => Err(format!("LeNet-5's fully connected layers take 28×28 (or 29×29) images, got {h}×{w}")),
+        }
+    }
 }

@@ -35,7 +35,7 @@ pub struct ConvBnRelu<B: Backend> {
 }
 
 impl<B: Backend> ConvBnRelu<B> {
-    fn new(in_channels: usize, out_channels: usize, device: &B::Device) -> Self {
+    pub fn new(in_channels: usize, out_channels: usize, device: &B::Device) -> Self {
         Self {
             conv: Conv2dConfig::new([in_channels, out_channels], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -48,6 +48,10 @@ impl<B: Backend> ConvBnRelu<B> {
 
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.relu.forward(self.norm.forward(self.conv.forward(x)))
+    }
+
+    pub fn out_channels(&self) -> usize {
+        self.conv.weight.dims()[0]
     }
 }
 
@@ -106,5 +110,14 @@ impl<B: Backend> ImageClassifier<B> for MnistCnn<B> {
             .linear(hidden)
             .linear(classes)
             .finish()
+    }
+
+    /// Two 2×2 poolings must leave 7×7 maps for the first fully connected layer.
+    fn check_input(&self, [_, h, w]: [usize; 3]) -> Result<(), String> {
+        if h / 4 == 7 && w / 4 == 7 {
+            Ok(())
+        } else {
+            Err(format!("mnist_cnn's fully connected layer takes images of 28 to 31 pixels, got {h}×{w}; spp_net takes any size"))
+        }
     }
 }

@@ -121,6 +121,9 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     if c.ddp.nodes > 1 && c.ddp.orchestrator.is_none() {
         return Err("ddp.nodes > 1 needs ddp.orchestrator = \"HOST:PORT\" (where `kiln orchestrator` listens)".into());
     }
+    if c.data.eval_sizes.contains(&0) {
+        return Err(format!("data.eval_sizes must be positive sizes, got {:?}", c.data.eval_sizes));
+    }
     if c.data.limit == Some(0) {
         return Err("data.limit must be at least 1 (leave it out to use every example)".into());
     }

@@ -61,6 +61,10 @@ pub struct DataSection {
     /// Training images are translated by up to this many pixels each way (0: no augmentation).
     #[serde(default)]
     pub augment_shift: usize,
+    /// After training, also test on the test images resized (bilinear) to each of these square
+    /// sizes: `test/accuracy@<size>` in summary.json. For models that take any input size (SPP-net).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eval_sizes: Vec<usize>,
 }
 
 /// `name` picks a loss (see `kiln_train::loss`); `label_smoothing` and `class_weights` apply to
