@@ -67,6 +67,12 @@ fn models_json_reports_lenet5() {
     assert!(vit["parameters"].is_null() && vit["unavailable"].as_str().unwrap().contains("patch_size 16"), "{vit}");
     assert_user_error(&kiln(&["models", "vit_b16", "--input", "1x28x28"]), "not a multiple of patch_size 16");
     assert_user_error(&kiln(&["models", "--input", "28x28"]), "is not CxHxW");
+    // LeNet-5's fully connected layers fix its input: 32×32 leaves 2×2 maps before C5's output.
+    assert_user_error(&kiln(&["models", "lenet5", "--input", "1x32x32"]), "take 28×28");
+    let o = kiln(&["models", "--json", "--input", "1x32x32"]);
+    let models: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lenet = models.as_array().unwrap().iter().find(|m| m["name"] == "lenet5").unwrap();
+    assert!(lenet["parameters"].is_null(), "{lenet}");
 }
 
 #[test]
@@ -107,6 +113,17 @@ fn a_short_run_then_eval_and_reproduce() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("test/accuracy") && table.contains("0.9905") && table.contains("NOT REPRODUCED"), "{table}");
+
+    // A reproduction cut short (a time-limited machine) continues the same run with more epochs.
+    let mut args = vec!["reproduce", "experiments/mnist-lenet5.toml", "--resume", run_dir.to_str().unwrap()];
+    args.extend(common);
+    args.extend(["--set", "train.epochs=2"]);
+    let o = kiln(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("run: {}", run_dir.display())));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["epochs_completed"], 2);
 }
 
 #[test]

@@ -99,6 +99,9 @@ enum Command {
         experiment: ExperimentArgs,
         #[command(flatten)]
         node: NodeArgs,
+        /// Continue the run in this directory from its newest checkpoint, then compare
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<PathBuf>,
     },
     /// Serve the rendezvous of a multi-node DDP run until Ctrl-C (one per run)
     Orchestrator {
@@ -203,7 +206,7 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             println!("run written to {}", summary.run_dir);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reproduce { experiment, node } => {
+        Command::Reproduce { experiment, node, resume } => {
             let cfg = load(&experiment, node.overrides())?;
             let spec = cfg.reproduce.clone().ok_or_else(|| {
                 KilnError::Unsupported(format!(
@@ -211,7 +214,7 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     experiment.config.display()
                 ))
             })?;
-            let summary = run_experiment(&cfg, None, progress::for_stdout().as_mut())?;
+            let summary = run_experiment(&cfg, resume.as_deref(), progress::for_stdout().as_mut())?;
             let v = judge_summary(&spec, &summary)?;
             let target = if v.target != v.paper { format!("{:.4}", v.target) } else { "=paper".into() };
             println!("\n{:<16} {:>8} {:>8} {:>8} {:>9}  verdict", "metric", "paper", "target", "kiln", "tolerance");

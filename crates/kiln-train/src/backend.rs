@@ -46,7 +46,10 @@ pub fn dispatch<T: BackendTask>(name: &str, task: T) -> Result<T::Output> {
             "tch",
         )),
         #[cfg(feature = "cuda")]
-        "cuda" => Ok(task.run::<burn::backend::Autodiff<burn::backend::Cuda>>(Default::default(), "cuda")),
+        "cuda" => {
+            check_cuda_libraries()?;
+            Ok(task.run::<burn::backend::Autodiff<burn::backend::Cuda>>(Default::default(), "cuda"))
+        }
         other => Err(unavailable(other)),
     }
 }
@@ -63,9 +66,31 @@ fn unavailable(name: &str) -> KilnError {
 
 /// Fails early, before any data is read, when `name` is not usable in this binary.
 pub fn check_available(name: &str) -> Result<()> {
-    if built_backends().contains(&name) {
-        Ok(())
-    } else {
-        Err(unavailable(name))
+    if !built_backends().contains(&name) {
+        return Err(unavailable(name));
     }
+    #[cfg(feature = "cuda")]
+    if name == "cuda" {
+        check_cuda_libraries()?;
+    }
+    Ok(())
+}
+
+/// CubeCL's CUDA runtime opens the NVIDIA driver and NVRTC only when the first kernel runs, and
+/// panics from its device thread if either is missing; looking for them first turns that into an
+/// error that says what to install.
+#[cfg(feature = "cuda")]
+fn check_cuda_libraries() -> Result<()> {
+    // SAFETY: these only try to open the libraries by name, as cudarc does on first use.
+    let driver = unsafe { cudarc::driver::sys::is_culib_present() };
+    let nvrtc = unsafe { cudarc::nvrtc::sys::is_culib_present() };
+    let missing = match (driver, nvrtc) {
+        (true, true) => return Ok(()),
+        (false, _) => "the NVIDIA driver library libcuda.so.1 was not found (is an NVIDIA driver installed?)",
+        (true, false) => {
+            "NVRTC (libnvrtc.so) was not found: install CUDA's `cuda-nvrtc` package or toolkit and put its \
+             lib directory on LD_LIBRARY_PATH"
+        }
+    };
+    Err(KilnError::BackendUnusable { name: "cuda".into(), reason: missing.into() })
 }

@@ -24,6 +24,9 @@ pub enum KilnError {
     Data(#[from] kiln_data::DataError),
     #[error("backend '{name}' is not built into this kiln binary; rebuild with `cargo build --release --features {feature}` (built in: {built})")]
     BackendNotBuilt { name: String, feature: String, built: String },
+    /// Built in, but this machine lacks what the backend loads at run time (a GPU driver).
+    #[error("backend '{name}' cannot run on this machine: {reason}")]
+    BackendUnusable { name: String, reason: String },
     #[error("unknown backend '{name}' (known: {known}){hint}")]
     UnknownBackend { name: String, known: String, hint: String },
     #[error("unknown model '{name}' (registered: {known}){hint}")]

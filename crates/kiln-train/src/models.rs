@@ -62,8 +62,11 @@ impl BackendTask for Describe {
                     unavailable,
                 };
                 match with_classifier::<B, _>(entry.name, &params, &Default::default(), &device, Measure { input }) {
-                    Ok(size) => Ok(description(Some(size), None)),
-                    Err(KilnError::ModelParams { message, .. }) if !self.strict => Ok(description(None, Some(message))),
+                    Ok(Ok(size)) => Ok(description(Some(size), None)),
+                    Ok(Err(message)) | Err(KilnError::ModelParams { message, .. }) if !self.strict => {
+                        Ok(description(None, Some(message)))
+                    }
+                    Ok(Err(message)) => Err(KilnError::ModelParams { model: entry.name.into(), message }),
                     Err(e) => Err(e),
                 }
             })
@@ -76,12 +79,15 @@ struct Measure {
 }
 
 impl<B: AutodiffBackend> ClassifierTask<B> for Measure {
-    type Output = (usize, u64);
+    /// Parameters and multiply-adds, or why the model cannot take the input (a LeNet-5 whose
+    /// fully connected layers fix the size); the trainer refuses such a config the same way.
+    type Output = std::result::Result<(usize, u64), String>;
     fn run<M>(self, model: M) -> Self::Output
     where
         M: AutodiffModule<B> + ImageClassifier<B> + 'static,
         M::InnerModule: ImageClassifier<B::InnerBackend>,
     {
-        (kiln_vision::complexity::trainable_parameters(&model), model.complexity(self.input).multiply_adds)
+        model.check_input(self.input)?;
+        Ok((kiln_vision::complexity::trainable_parameters(&model), model.complexity(self.input).multiply_adds))
     }
 }

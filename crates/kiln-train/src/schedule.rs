@@ -20,6 +20,15 @@ pub enum LrSchedule {
         base: f64,
         taken: usize,
     },
+    /// Linear ramp over the warm-up steps, then cosine annealing to `min_lr` over the rest
+    /// (timm's `CosineLRScheduler` with `warmup_t`): the usual recipe for transformers, whose
+    /// adaptive optimizer statistics are unreliable in the first steps.
+    WarmupCosine {
+        ramp: LinearLrScheduler,
+        ramp_steps: usize,
+        cosine: CosineAnnealingLrScheduler,
+        taken: usize,
+    },
     Step(StepLrScheduler),
 }
 
@@ -40,6 +49,21 @@ impl LrSchedule {
                     taken: 0,
                 }
             }
+            ScheduleName::WarmupCosine => {
+                let ramp_steps = (c.warmup_epochs * steps_per_epoch).max(1);
+                if ramp_steps >= total {
+                    return Err(format!(
+                        "warmup_epochs = {} leaves no steps for the cosine part of a {epochs}-epoch run",
+                        c.warmup_epochs
+                    ));
+                }
+                LrSchedule::WarmupCosine {
+                    ramp: LinearLrSchedulerConfig::new(lr * c.warmup_start_factor, lr, ramp_steps).init()?,
+                    ramp_steps,
+                    cosine: CosineAnnealingLrSchedulerConfig::new(lr, total - ramp_steps).with_min_lr(c.min_lr).init()?,
+                    taken: 0,
+                }
+            }
             ScheduleName::Step => LrSchedule::Step(
                 StepLrSchedulerConfig::new(lr, (c.step_epochs * steps_per_epoch).max(1)).with_gamma(c.gamma).init()?,
             ),
@@ -57,6 +81,14 @@ impl LrSchedule {
                     ramp.step()
                 } else {
                     *base
+                }
+            }
+            LrSchedule::WarmupCosine { ramp, ramp_steps, cosine, taken } => {
+                *taken += 1;
+                if *taken <= *ramp_steps {
+                    ramp.step()
+                } else {
+                    cosine.step()
                 }
             }
             LrSchedule::Step(s) => s.step(),

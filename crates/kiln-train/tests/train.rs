@@ -574,6 +574,39 @@ mod divergence {
     }
 }
 
+mod schedule {
+    use kiln_train::config::{ScheduleName, ScheduleSection};
+    use kiln_train::schedule::LrSchedule;
+
+    #[test]
+    fn warmup_cosine_ramps_linearly_then_follows_the_cosine_formula() {
+        let section = ScheduleSection {
+            name: ScheduleName::WarmupCosine,
+            warmup_epochs: 1,
+            warmup_start_factor: 0.25,
+            ..ScheduleSection::default()
+        };
+        // 4 steps per epoch, 3 epochs: 4 ramp steps, then 8 cosine steps.
+        let mut schedule = LrSchedule::new(&section, 1.0, 4, 3).unwrap();
+        let got: Vec<f64> = (0..12).map(|_| schedule.step()).collect();
+        // timm's warm-up: init + t (peak - init) / warmup_t for t = 0..3, from 0.25 in steps of 0.1875;
+        // then the peak and 0.5 (1 + cos(pi k / 8)), k = 0..7 (SGDR, eq. 5).
+        let mut want = vec![0.25, 0.4375, 0.625, 0.8125];
+        want.extend((0..8).map(|k| 0.5 * (1.0 + (std::f64::consts::PI * k as f64 / 8.0).cos())));
+        for (step, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() < 1e-12, "step {step}: {g} vs {w}");
+        }
+        assert!((want[7] - 0.691_341_716).abs() < 1e-9, "hand value 0.5 (1 + cos(3 pi / 8))");
+    }
+
+    #[test]
+    fn warmup_cosine_refuses_a_warmup_as_long_as_the_run() {
+        let section = ScheduleSection { name: ScheduleName::WarmupCosine, warmup_epochs: 3, ..ScheduleSection::default() };
+        let err = LrSchedule::new(&section, 1.0, 4, 3).err().expect("must refuse");
+        assert!(err.contains("warmup_epochs = 3"), "{err}");
+    }
+}
+
 mod reproduce {
     use kiln_train::config::ReproduceSection;
     use kiln_train::reproduce::judge;

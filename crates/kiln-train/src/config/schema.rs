@@ -141,6 +141,7 @@ pub enum ScheduleName {
     Constant,
     Cosine,
     LinearWarmup,
+    WarmupCosine,
     Step,
 }
 
@@ -149,10 +150,11 @@ pub enum ScheduleName {
 pub struct ScheduleSection {
     #[serde(default = "default_schedule")]
     pub name: ScheduleName,
-    /// cosine: the learning rate reached at the last step.
+    /// cosine, warmup_cosine: the learning rate the cosine part anneals to.
     #[serde(default)]
     pub min_lr: f64,
-    /// linear_warmup: epochs to ramp from `lr * warmup_start_factor` to `lr`, then constant.
+    /// linear_warmup, warmup_cosine: epochs to ramp from `lr * warmup_start_factor` to `lr`,
+    /// then constant (linear_warmup) or cosine annealing to `min_lr` (warmup_cosine).
     #[serde(default = "default_warmup_epochs")]
     pub warmup_epochs: usize,
     #[serde(default = "default_warmup_start_factor")]
