@@ -142,5 +142,6 @@ pub fn margin_head<B: Backend>(
 
 /// The cross-entropy every classification loss ends in.
 pub fn cross_entropy(loss: &LossSection) -> CrossEntropyConfig {
-    CrossEntropyConfig::new().with_label_smoothing(loss.label_smoothing).with_class_weights(loss.class_weights.clone())
+    let class_weights = loss.class_weights.as_ref().map(|weights| weights.iter().map(|&w| w as f32).collect());
+    CrossEntropyConfig::new().with_label_smoothing(loss.label_smoothing as f32).with_class_weights(class_weights)
 }

@@ -215,6 +215,15 @@ epochs = 3
     }
 
     #[test]
+    fn saved_config_keeps_the_decimals_written() {
+        // A run's config.toml is read by people; 0.1 must not come back as 0.10000000149011612.
+        let c = config(&format!("{VALID}\n[loss]\nlabel_smoothing = 0.1\nclass_weights = [0.3, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n")).unwrap();
+        let text = toml::to_string_pretty(&c).unwrap();
+        assert!(text.contains("label_smoothing = 0.1\n"), "{text}");
+        assert!(text.contains("0.3,"), "{text}");
+    }
+
+    #[test]
     fn shipped_experiments_parse() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
         for entry in std::fs::read_dir(dir).unwrap() {

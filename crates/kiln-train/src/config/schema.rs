@@ -74,11 +74,12 @@ pub struct DataSection {
 pub struct LossSection {
     #[serde(default = "default_loss")]
     pub name: String,
+    // f64 like every other number in the file, so the run's saved config.toml reads 0.1, not 0.10000000149011612.
     #[serde(default)]
-    pub label_smoothing: f32,
+    pub label_smoothing: f64,
     /// Cross-entropy weight of each class (`num_classes` values); every class 1 when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub class_weights: Option<Vec<f32>>,
+    pub class_weights: Option<Vec<f64>>,
     #[serde(flatten)]
     pub params: toml::Table,
 }
