@@ -244,8 +244,13 @@ mod multi_node {
         let mut args = vec!["run".to_string(), "experiments/mnist-lenet5.toml".into()];
         args.extend(common(out));
         args.extend(
-            ["--set=data.batch_size=30", "--nodes=2", &format!("--node-rank={rank}"), &format!("--orchestrator=127.0.0.1:{port}")]
-                .map(String::from),
+            [
+                "--set=data.batch_size=30",
+                "--nodes=2",
+                &format!("--node-rank={rank}"),
+                &format!("--orchestrator=127.0.0.1:{port}"),
+            ]
+            .map(String::from),
         );
         args.extend(extra.iter().map(|s| s.to_string()));
         args
@@ -271,7 +276,8 @@ mod multi_node {
         assert!(ddp_dirs[0].to_string_lossy().ends_with("-node0") && ddp_dirs[1].to_string_lossy().ends_with("-node1"));
 
         let single_out = tempfile::tempdir().unwrap();
-        let mut args = vec!["run".to_string(), "experiments/mnist-lenet5.toml".into(), "--set=data.batch_size=60".into()];
+        let mut args =
+            vec!["run".to_string(), "experiments/mnist-lenet5.toml".into(), "--set=data.batch_size=60".into()];
         args.extend(common(single_out.path()));
         let o = kiln(&strs(&args));
         assert!(o.status.success(), "{}", stderr(&o));

@@ -57,10 +57,7 @@ struct NodeArgs {
 
 impl NodeArgs {
     fn overrides(&self) -> Vec<Override> {
-        let set = |key: &str, value: toml::Value| Override {
-            path: key.split('.').map(String::from).collect(),
-            value,
-        };
+        let set = |key: &str, value: toml::Value| Override { path: key.split('.').map(String::from).collect(), value };
         let mut out = Vec::new();
         if let Some(n) = self.nodes {
             out.push(set("ddp.nodes", toml::Value::Integer(n as i64)));
@@ -278,7 +275,9 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     "{} on {}, batch {}: {:.1} steps/s, {:.0} samples/s, {:.1} ms/step; first step {:.0} ms (JIT and autotune included)",
                     report.model, report.backend, report.batch_size, report.steps_per_second, report.samples_per_second, report.step_ms, report.first_step_ms
                 );
-                if let (Some(single), Some(efficiency)) = (report.single_device_samples_per_second, report.scaling_efficiency) {
+                if let (Some(single), Some(efficiency)) =
+                    (report.single_device_samples_per_second, report.scaling_efficiency)
+                {
                     println!(
                         "ddp with {} devices: {:.0} samples/s in total vs {:.0} on one device: scaling efficiency {:.0}%",
                         report.devices, report.samples_per_second, single, efficiency * 100.0

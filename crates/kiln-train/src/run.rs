@@ -10,8 +10,8 @@ use kiln_vision::ImageClassifier;
 
 use crate::backend::{dispatch, BackendTask};
 use crate::checkpoint::{self, Checkpoint};
-use crate::ddp::fit_ddp;
 use crate::config::{differing_keys, ExperimentConfig, Strategy};
+use crate::ddp::fit_ddp;
 use crate::error::{KilnError, Result};
 use crate::progress::{Phase, TrainingObserver};
 use crate::records::{RunSummary, BURN_VERSION, KILN_VERSION};

@@ -60,7 +60,9 @@ impl LrSchedule {
                 LrSchedule::WarmupCosine {
                     ramp: LinearLrSchedulerConfig::new(lr * c.warmup_start_factor, lr, ramp_steps).init()?,
                     ramp_steps,
-                    cosine: CosineAnnealingLrSchedulerConfig::new(lr, total - ramp_steps).with_min_lr(c.min_lr).init()?,
+                    cosine: CosineAnnealingLrSchedulerConfig::new(lr, total - ramp_steps)
+                        .with_min_lr(c.min_lr)
+                        .init()?,
                     taken: 0,
                 }
             }

@@ -128,7 +128,8 @@ where
             Ok(())
         })?;
         model = slot.take().expect("the model is back in its slot after every step");
-        let trained = TrainedEpoch { epoch, lr, seen: meter.seen(), seconds: meter.elapsed_seconds(), progress: meter.progress };
+        let trained =
+            TrainedEpoch { epoch, lr, seen: meter.seen(), seconds: meter.elapsed_seconds(), progress: meter.progress };
         observer.on_phase_end(&trained.progress);
         if let Some(dir) = end_epoch(&model, &optimizer, cfg, data, device, paths, observer, &mut state, trained)? {
             last_checkpoint = Some(dir);
@@ -173,7 +174,17 @@ where
         None
     } else {
         let inner = model.valid();
-        Some(evaluate(&inner, &data.train, &data.valid_indices, data, cfg, device, Phase::Valid, (epoch, epochs), observer)?)
+        Some(evaluate(
+            &inner,
+            &data.train,
+            &data.valid_indices,
+            data,
+            cfg,
+            device,
+            Phase::Valid,
+            (epoch, epochs),
+            observer,
+        )?)
     };
     state.epoch = epoch;
     state.train_seconds += seconds;

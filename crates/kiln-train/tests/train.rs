@@ -217,7 +217,10 @@ epochs = 3
     #[test]
     fn saved_config_keeps_the_decimals_written() {
         // A run's config.toml is read by people; 0.1 must not come back as 0.10000000149011612.
-        let c = config(&format!("{VALID}\n[loss]\nlabel_smoothing = 0.1\nclass_weights = [0.3, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n")).unwrap();
+        let c = config(&format!(
+            "{VALID}\n[loss]\nlabel_smoothing = 0.1\nclass_weights = [0.3, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+        ))
+        .unwrap();
         let text = toml::to_string_pretty(&c).unwrap();
         assert!(text.contains("label_smoothing = 0.1\n"), "{text}");
         assert!(text.contains("0.3,"), "{text}");
@@ -610,7 +613,8 @@ mod schedule {
 
     #[test]
     fn warmup_cosine_refuses_a_warmup_as_long_as_the_run() {
-        let section = ScheduleSection { name: ScheduleName::WarmupCosine, warmup_epochs: 3, ..ScheduleSection::default() };
+        let section =
+            ScheduleSection { name: ScheduleName::WarmupCosine, warmup_epochs: 3, ..ScheduleSection::default() };
         let err = LrSchedule::new(&section, 1.0, 4, 3).err().expect("must refuse");
         assert!(err.contains("warmup_epochs = 3"), "{err}");
     }

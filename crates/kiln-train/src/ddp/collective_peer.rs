@@ -80,13 +80,16 @@ impl<B: Backend> CollectivePeer<B> {
         let mut reduced = self
             .call(Request::AllReduce(grads, op), "exchanging gradients")?
             .expect("an all-reduce answers with gradients");
-        let stats = reduced.remove::<B, 1>(ParamId::from(STATS_ID)).expect("the statistics went round with the gradients");
+        let stats =
+            reduced.remove::<B, 1>(ParamId::from(STATS_ID)).expect("the statistics went round with the gradients");
         Ok((reduced, stats))
     }
 
     /// Sums `values` over all peers: what [`super::replicas`] uses to copy rank 0's weights.
     pub fn sum(&self, values: GradientsParams) -> Result<GradientsParams> {
-        Ok(self.call(Request::AllReduce(values, ReduceOperation::Sum), "copying rank 0's weights")?.expect("an all-reduce answers"))
+        Ok(self
+            .call(Request::AllReduce(values, ReduceOperation::Sum), "copying rank 0's weights")?
+            .expect("an all-reduce answers"))
     }
 
     /// Leaves the collective; call only after this peer's last all-reduce.

@@ -23,9 +23,5 @@ pub fn steps_per_epoch(examples: usize, batch_size: usize, world: usize) -> usiz
 /// ```
 pub fn shard_order(order: &[usize], batch_size: usize, rank: usize, world: usize) -> Vec<usize> {
     let global = batch_size * world;
-    order
-        .chunks_exact(global)
-        .flat_map(|batch| &batch[rank * batch_size..(rank + 1) * batch_size])
-        .copied()
-        .collect()
+    order.chunks_exact(global).flat_map(|batch| &batch[rank * batch_size..(rank + 1) * batch_size]).copied().collect()
 }

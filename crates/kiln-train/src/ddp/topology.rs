@@ -78,9 +78,10 @@ pub fn collective_config(cfg: &ExperimentConfig) -> Result<CollectiveConfig> {
     if d.nodes == 1 {
         return Ok(local);
     }
-    let orchestrator = d.orchestrator.as_deref().ok_or_else(|| {
-        KilnError::Ddp("ddp.nodes > 1 needs ddp.orchestrator (or --orchestrator HOST:PORT)".into())
-    })?;
+    let orchestrator = d
+        .orchestrator
+        .as_deref()
+        .ok_or_else(|| KilnError::Ddp("ddp.nodes > 1 needs ddp.orchestrator (or --orchestrator HOST:PORT)".into()))?;
     let (orch_host, orch_port) = parse_host_port("ddp.orchestrator", orchestrator)?;
     let (node_host, node_port) = match &d.node_address {
         Some(text) => parse_host_port("ddp.node_address", text)?,
@@ -95,9 +96,7 @@ pub fn collective_config(cfg: &ExperimentConfig) -> Result<CollectiveConfig> {
     // burn-collective binds its data service in a background task and drops a bind error
     // silently (the other nodes then fail to connect), so a taken port is reported here first.
     TcpListener::bind(("0.0.0.0", node_port)).map_err(|e| {
-        KilnError::Ddp(format!(
-            "this node's port {node_port} (ddp.node_address / --node-address) cannot be used: {e}"
-        ))
+        KilnError::Ddp(format!("this node's port {node_port} (ddp.node_address / --node-address) cannot be used: {e}"))
     })?;
     let node_address = format!("ws://{node_host}:{node_port}");
     Ok(local

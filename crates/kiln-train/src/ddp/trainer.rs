@@ -105,9 +105,8 @@ where
                     .expect("the OS starts a thread")
             })
             .collect();
-        let main = guarded(&shared, 0, || {
-            train_peer(&shared, 0, devices[0].clone(), model, Role::Main { observer, gates })
-        });
+        let main =
+            guarded(&shared, 0, || train_peer(&shared, 0, devices[0].clone(), model, Role::Main { observer, gates }));
         let mut errors: Vec<KilnError> = followers
             .into_iter()
             .filter_map(|handle| handle.join().expect("peer panics are caught in guarded").err())
@@ -172,13 +171,7 @@ where
     result
 }
 
-fn train_peer<B, M>(
-    shared: &Shared,
-    local: usize,
-    device: B::Device,
-    model: M,
-    mut role: Role,
-) -> Result<FitOutcome<M>>
+fn train_peer<B, M>(shared: &Shared, local: usize, device: B::Device, model: M, mut role: Role) -> Result<FitOutcome<M>>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B> + ImageClassifier<B>,
@@ -260,11 +253,18 @@ where
         model = slot.take().expect("the model is back in its slot after every step");
         match &mut role {
             Role::Main { observer, gates } => {
-                let trained =
-                    TrainedEpoch { epoch, lr, seen: meter.seen(), seconds: meter.elapsed_seconds(), progress: meter.progress };
+                let trained = TrainedEpoch {
+                    epoch,
+                    lr,
+                    seen: meter.seen(),
+                    seconds: meter.elapsed_seconds(),
+                    progress: meter.progress,
+                };
                 observer.on_phase_end(&trained.progress);
                 let device = &device;
-                if let Some(dir) = end_epoch(&model, &optimizer, cfg, data, device, paths, *observer, &mut state, trained)? {
+                if let Some(dir) =
+                    end_epoch(&model, &optimizer, cfg, data, device, paths, *observer, &mut state, trained)?
+                {
                     last_checkpoint = Some(dir);
                 }
                 gates.iter().for_each(|gate| {

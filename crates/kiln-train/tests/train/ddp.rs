@@ -121,12 +121,14 @@ fn ddp_settings_are_checked_when_the_file_is_loaded() {
     assert!(e.to_string().contains("need strategy = \"ddp\""), "{e}");
     let e = config(&text("strategy = \"ddp\"", "[ddp]\nnodes = 2")).unwrap_err();
     assert!(e.to_string().contains("ddp.orchestrator"), "{e}");
-    let e = config(&text("strategy = \"ddp\"", "[ddp]\nnodes = 2\nnode_rank = 2\norchestrator = \"127.0.0.1:1\"")).unwrap_err();
+    let e = config(&text("strategy = \"ddp\"", "[ddp]\nnodes = 2\nnode_rank = 2\norchestrator = \"127.0.0.1:1\""))
+        .unwrap_err();
     assert!(e.to_string().contains("node_rank is 2 but must be below ddp.nodes (2)"), "{e}");
     let e = config(&text("strategy = \"ddp\"", "[ddp]\ntimeout = 5")).unwrap_err();
     assert!(e.to_string().contains("unknown key 'timeout' in [ddp]"), "{e}");
     let e = config(&text("strategy = \"ddp\"", "[ddp]\nlocal_all_reduce = \"rings\"")).unwrap_err();
     assert!(e.to_string().contains("ring"), "{e}");
-    let c = config(&text("strategy = \"ddp\"\ndevices = 3", "[ddp]\nlocal_all_reduce = \"ring\"\ntimeout_seconds = 5")).unwrap();
+    let c = config(&text("strategy = \"ddp\"\ndevices = 3", "[ddp]\nlocal_all_reduce = \"ring\"\ntimeout_seconds = 5"))
+        .unwrap();
     assert_eq!((c.train.devices.count(), c.ddp.timeout_seconds), (3, 5.0));
 }
