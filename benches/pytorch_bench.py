@@ -9,7 +9,11 @@ per step, as `kiln bench --strategy ddp --devices N` does; each process gets cor
 
 Each step is forward, cross-entropy, backward and an Adam update, reading the loss back
 (`loss.item()`) as kiln's trainer does. Models mirror kiln's defaults: LeNet-5 with the paper's
-scaled tanh and average subsampling; mnist_cnn with width 32, hidden 128, dropout 0.25.
+scaled tanh and average subsampling; mnist_cnn with width 32, hidden 128, dropout 0.25 (1×28×28,
+10 classes). The ImageNet-shaped models (3×224×224, 1000 classes, as `kiln bench` builds them) are
+other projects' implementations, so the comparison is with the network as the field runs it:
+vit_ti16 is timm's vit_tiny_patch16_224, resnet18/resnet50 are torchvision's (same parameter
+counts as kiln's, printed first). float32 without TF32, so both sides do the same arithmetic.
 """
 import argparse
 import json
@@ -44,10 +48,28 @@ def mnist_cnn(width=32, hidden=128, dropout=0.25):
     )
 
 
-def training_step(model, batch_size, device):
+def imagenet_model(name):
+    if name == "vit_ti16":
+        import timm
+        return timm.create_model("vit_tiny_patch16_224", num_classes=1000)
+    import torchvision
+    return getattr(torchvision.models, name)(num_classes=1000)
+
+
+# name: (builder, input shape, classes)
+MODELS = {
+    "lenet5": (lenet5, (1, 28, 28), 10),
+    "mnist_cnn": (mnist_cnn, (1, 28, 28), 10),
+    "vit_ti16": (lambda: imagenet_model("vit_ti16"), (3, 224, 224), 1000),
+    "resnet18": (lambda: imagenet_model("resnet18"), (3, 224, 224), 1000),
+    "resnet50": (lambda: imagenet_model("resnet50"), (3, 224, 224), 1000),
+}
+
+
+def training_step(model, batch_size, device, shape=(1, 28, 28), classes=10):
     """One forward, cross-entropy, backward and Adam update on fixed random data, loss read back."""
-    images = torch.randn(batch_size, 1, 28, 28, device=device)
-    targets = torch.randint(0, 10, (batch_size,), device=device)
+    images = torch.randn(batch_size, *shape, device=device)
+    targets = torch.randint(0, classes, (batch_size,), device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -68,8 +90,9 @@ def ddp_worker(rank, world, args, port, results):
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.manual_seed(0)
-    model = nn.parallel.DistributedDataParallel({"lenet5": lenet5, "mnist_cnn": mnist_cnn}[args.model]())
-    step = training_step(model, args.batch_size, torch.device("cpu"))
+    build, shape, classes = MODELS[args.model]
+    model = nn.parallel.DistributedDataParallel(build())
+    step = training_step(model, args.batch_size, torch.device("cpu"), shape, classes)
     for _ in range(1 + args.warmup):
         step()
     dist.barrier()
@@ -99,7 +122,7 @@ def run_ddp(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="lenet5", choices=["lenet5", "mnist_cnn"])
+    parser.add_argument("--model", default="lenet5", choices=sorted(MODELS))
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
@@ -110,10 +133,13 @@ def main():
         return run_ddp(args)
 
     torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     device = torch.device(args.device)
-    model = {"lenet5": lenet5, "mnist_cnn": mnist_cnn}[args.model]().to(device)
+    build, shape, classes = MODELS[args.model]
+    model = build().to(device)
     print(f"# {args.model}: {sum(p.numel() for p in model.parameters())} parameters, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    step = training_step(model, args.batch_size, device)
+    step = training_step(model, args.batch_size, device, shape, classes)
 
     def sync():
         if device.type == "cuda":
