@@ -207,7 +207,7 @@ mod multi_node {
         let device = Default::default();
         let ck = kiln_train::checkpoint::latest(&run_dir.join("checkpoints")).unwrap().unwrap();
         let model = kiln_vision::EmbeddingClassifier::new(kiln_vision::LeNet5Config::new().init::<B>(&device), None);
-        let model = kiln_train::checkpoint::load_model_bytes(model, ck.model, &device).unwrap();
+        let model = ck.module("model", model).unwrap();
         let mut flat = Flatten(Vec::new());
         model.visit(&mut flat);
         flat.0
@@ -345,4 +345,83 @@ mod multi_node {
         let o = kiln(&["orchestrator", "--bind", &format!("127.0.0.1:{port}")]);
         assert_user_error(&o, "cannot listen on");
     }
+}
+
+#[test]
+fn predict_writes_a_colour_overlay_of_a_segmentation_run() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = format!("experiment.output_dir={}", out.path().display());
+    let args = [
+        "run",
+        "experiments/mnist-seg-fcn.toml",
+        "--backend",
+        "ndarray",
+        "--set",
+        "data.limit=16",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "model.width=4",
+        "--set",
+        &out_dir,
+    ];
+    let o = kiln(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run_dir = std::fs::read_dir(out.path().join("mnist-seg-fcn")).unwrap().next().unwrap().unwrap().path();
+    let mask = out.path().join("mask.png");
+    let input = "datasets/mnist-seg/test/images/00000.png";
+    let o = kiln(&["predict", run_dir.to_str().unwrap(), "--input", input, "--out", mask.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("overlay written to"));
+    let overlay = image::open(&mask).unwrap().into_rgb8();
+    assert_eq!(overlay.dimensions(), (64, 64));
+    // Every pixel is the input's grey (background) or the mean of grey and a class colour
+    // (matplotlib's tab10), and the tinted ones are the pixels the printed counts describe.
+    let tab10: [[u16; 3]; 10] = [
+        [31, 119, 180],
+        [255, 127, 14],
+        [44, 160, 44],
+        [214, 39, 40],
+        [148, 103, 189],
+        [140, 86, 75],
+        [227, 119, 194],
+        [127, 127, 127],
+        [188, 189, 34],
+        [23, 190, 207],
+    ];
+    let grey = image::open(repo().join(input)).unwrap().into_luma8();
+    let mut tinted = 0;
+    for (rgb, g) in overlay.pixels().zip(grey.pixels()) {
+        let g = u16::from(g.0[0]);
+        if rgb.0 != [g as u8; 3] {
+            tinted += 1;
+            let is_class = tab10.iter().any(|c| c.iter().zip(rgb.0).all(|(&k, v)| (k + g) / 2 == u16::from(v)));
+            assert!(is_class, "{rgb:?} over grey {g} is no class colour");
+        }
+    }
+    let printed = String::from_utf8_lossy(&o.stdout).into_owned();
+    let counted: usize =
+        printed.split(", ").filter_map(|part| part.split(": ").nth(1)?.split(' ').next()?.parse::<usize>().ok()).sum();
+    assert!(tinted <= counted && counted <= 64 * 64, "{tinted} tinted pixels, {counted} printed: {printed}");
+    // Bad input is a one-paragraph error, not a panic.
+    let o = kiln(&["predict", run_dir.to_str().unwrap(), "--input", "README.md", "--out", mask.to_str().unwrap()]);
+    assert_user_error(&o, "is not a readable PNG");
+    // eval works on the segmentation run as well.
+    let o = kiln(&["eval", run_dir.to_str().unwrap()]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("test/mean_iou"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_run_directory_from_before_named_checkpoints_is_refused_with_the_reason() {
+    let out = tempfile::tempdir().unwrap();
+    let ck = out.path().join("checkpoints/epoch-0001");
+    std::fs::create_dir_all(&ck).unwrap();
+    let shown = kiln(&["config", "show", "experiments/mnist-lenet5.toml"]);
+    std::fs::write(out.path().join("config.toml"), &shown.stdout).unwrap();
+    std::fs::write(ck.join("model.bin"), b"old").unwrap();
+    std::fs::write(ck.join("optimizer.bin"), b"old").unwrap();
+    std::fs::write(ck.join("state.json"), b"{}").unwrap();
+    assert_user_error(&kiln(&["eval", out.path().to_str().unwrap()]), "written by an earlier kiln");
+    let resume = ["run", "experiments/mnist-lenet5.toml", "--resume", out.path().to_str().unwrap()];
+    assert_user_error(&kiln(&resume), "cannot be resumed or evaluated here");
 }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use kiln_train::bench::{bench, BenchOptions};
 use kiln_train::config::{load_experiment, parse_override, Override, Strategy};
 use kiln_train::ddp::serve_orchestrator;
-use kiln_train::eval::evaluate_run;
+use kiln_train::eval::{evaluate_run, predict_run};
 use kiln_train::models::describe_models;
 use kiln_train::progress;
 use kiln_train::reproduce::judge_summary;
@@ -109,6 +109,19 @@ enum Command {
     /// Evaluate the newest checkpoint of a run
     Eval {
         run_dir: PathBuf,
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// Apply the newest checkpoint of a run to one input: a segmentation run writes the predicted
+    /// label map as a colour overlay
+    Predict {
+        run_dir: PathBuf,
+        /// Input image, e.g. datasets/mnist-seg/test/images/00000.png
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the overlay PNG
+        #[arg(long)]
+        out: PathBuf,
         #[arg(long)]
         backend: Option<String>,
     },
@@ -232,6 +245,12 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             for (key, value) in &metrics {
                 println!("{key:>16}  {value:.4}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict { run_dir, input, out, backend } => {
+            let described = predict_run(&run_dir, &input, &out, backend.as_deref())?;
+            println!("{described}");
+            println!("overlay written to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { names, json, input } => {

@@ -7,10 +7,12 @@ pub mod error;
 pub mod idx;
 pub mod image_batch;
 pub mod mnist;
+pub mod segmentation;
 pub mod split;
 
 pub use error::DataError;
 pub use idx::{read_idx, IdxArray};
 pub use image_batch::{HostImageBatch, ImageBatch, ImageBatcher};
 pub use mnist::{MnistDataset, MnistSplit};
+pub use segmentation::{HostSegmentationBatch, SegmentationDataset};
 pub use split::{epoch_permutation, stratified_split};

@@ -241,3 +241,61 @@ mod resize {
         assert_eq!(small.labels, vec![4, 9]);
     }
 }
+
+mod segmentation {
+    use super::*;
+    use kiln_data::segmentation::IGNORE_LABEL;
+    use kiln_data::{HostSegmentationBatch, SegmentationDataset};
+
+    fn seg_root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist-seg").canonicalize().unwrap()
+    }
+
+    #[test]
+    fn the_shipped_canvases_load_with_their_label_maps() {
+        let test = SegmentationDataset::load(&seg_root(), "test", None).unwrap();
+        assert_eq!((test.len(), test.height, test.width), (500, 64, 64));
+        let train = SegmentationDataset::load(&seg_root(), "train", Some(40)).unwrap();
+        assert_eq!(train.len(), 40);
+        assert_eq!(train.names[0], "00000");
+        // The script's rule: ink ≥ 128 is a digit class 1–10, 48–127 the ignored border, else background.
+        for i in 0..train.len() {
+            for (&p, &l) in train.image(i).iter().zip(train.label(i)) {
+                match p {
+                    0..=47 => assert_eq!(l, 0),
+                    48..=127 => assert_eq!(l, IGNORE_LABEL),
+                    _ => assert!((1..=10).contains(&l), "ink {p} labelled {l}"),
+                }
+            }
+        }
+        assert_eq!(train.max_class(), Some(10));
+        let batch = HostSegmentationBatch::new(&train, &[0, 3], 0.5, 0.5);
+        assert_eq!(batch.shape, [2, 1, 64, 64]);
+        assert_eq!(batch.labels[..4096], train.label(0).iter().map(|&l| l as i64).collect::<Vec<_>>()[..]);
+        assert_eq!(batch.pixels[0], (train.image(0)[0] as f32 / 255.0 - 0.5) / 0.5);
+    }
+
+    fn write_png(path: &Path, width: u32, height: u32, value: u8) {
+        image::GrayImage::from_pixel(width, height, image::Luma([value])).save(path).unwrap();
+    }
+
+    #[test]
+    fn broken_folders_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = SegmentationDataset::load(dir.path(), "train", None).unwrap_err().to_string();
+        assert!(err.contains("no segmentation train images found"), "{err}");
+        let images = dir.path().join("train/images");
+        let labels = dir.path().join("train/labels");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::create_dir_all(&labels).unwrap();
+        write_png(&images.join("a.png"), 8, 8, 10);
+        let err = SegmentationDataset::load(dir.path(), "train", None).unwrap_err().to_string();
+        assert!(err.contains("has no label map"), "{err}");
+        write_png(&labels.join("a.png"), 8, 6, 0);
+        let err = SegmentationDataset::load(dir.path(), "train", None).unwrap_err().to_string();
+        assert!(err.contains("is 8×6 but its image is 8×8"), "{err}");
+        std::fs::write(labels.join("a.png"), b"not a png").unwrap();
+        let err = SegmentationDataset::load(dir.path(), "train", None).unwrap_err().to_string();
+        assert!(err.contains("is not a readable PNG"), "{err}");
+    }
+}

@@ -247,3 +247,41 @@ mod margin {
         assert_eq!(head.classes(), 3);
     }
 }
+
+#[test]
+fn pixel_cross_entropy_is_burns_cross_entropy_over_the_counted_pixels() {
+    let device = Default::default();
+    // 2 images of 2×3 pixels, 4 classes; two pixels carry the ignore label 255.
+    let logits: Vec<f32> = (0..2 * 4 * 2 * 3).map(|i| ((i * 37 % 17) as f32 - 8.0) / 3.0).collect();
+    let logits = Tensor::<B, 4>::from_data(TensorData::new(logits, [2, 4, 2, 3]), &device);
+    let labels = [0i64, 3, 255, 1, 2, 2, 1, 255, 0, 3, 3, 1];
+    let targets = Tensor::<B, 3, Int>::from_data(TensorData::new(labels.to_vec(), [2, 2, 3]), &device);
+    let got: f32 = pixel_cross_entropy(logits.clone(), targets.clone(), Some(255)).into_scalar();
+    // The reference: Burn's CrossEntropyLoss on the 10 counted pixels as rows [10, 4].
+    let rows = logits.permute([0, 2, 3, 1]).reshape([12, 4]);
+    let keep: Vec<i64> = labels.iter().enumerate().filter(|(_, &l)| l != 255).map(|(i, _)| i as i64).collect();
+    let kept = rows.select(0, Tensor::<B, 1, Int>::from_data(TensorData::new(keep, [10]), &device));
+    let kept_labels: Vec<i64> = labels.iter().copied().filter(|&l| l != 255).collect();
+    let reference: f32 = CrossEntropyConfig::new()
+        .init(&device)
+        .forward(kept, Tensor::from_data(TensorData::new(kept_labels, [10]), &device))
+        .into_scalar();
+    assert_close(got, reference);
+    // Without an ignore index every label must be a class; all-equal scores give ln K.
+    let flat = Tensor::<B, 4>::zeros([1, 4, 2, 2], &device);
+    let classes = Tensor::<B, 3, Int>::from_data(TensorData::new(vec![0i64, 1, 2, 3], [1, 2, 2]), &device);
+    assert_close(pixel_cross_entropy(flat, classes, None).into_scalar(), 4f32.ln());
+}
+
+#[test]
+fn pixel_soft_dice_averages_the_classes_dice_worked_by_hand() {
+    let device = Default::default();
+    // 1 image, 1×4 pixels, 2 classes; logits ±large make the softmax one-hot: predictions 0, 0, 1, 1.
+    let big = 30.0f32;
+    let logits = Tensor::<B, 4>::from_floats([[[[big, big, -big, -big]], [[-big, -big, big, big]]]], &device);
+    let targets = Tensor::<B, 3, Int>::from_ints([[[0, 1, 1, 255]]], &device);
+    // Ignoring the last pixel: class 0 predicted {0, 1}, true {0}: Dice 2·1/(2+1) = 2/3;
+    // class 1 predicted {2}, true {1, 2}: Dice 2·1/(1+2) = 2/3. Loss 1 − 2/3.
+    let loss: f32 = pixel_soft_dice(logits, targets, Some(255)).into_scalar();
+    assert_close(loss, 1.0 / 3.0);
+}

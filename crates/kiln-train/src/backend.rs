@@ -13,6 +13,15 @@ pub const KNOWN_BACKENDS: [&str; 5] = ["ndarray", "flex", "wgpu", "tch", "cuda"]
 /// training step at batch 256 is about ten times faster than ndarray (see BENCHMARKS.md).
 pub const DEFAULT_BACKEND: &str = if cfg!(feature = "flex") { "flex" } else { "ndarray" };
 
+/// Burn's backends draw random numbers (initial weights, dropout) from one generator per backend
+/// and process, and Burn initialises parameters lazily. Runs that share a process (tests, a
+/// notebook) take this lock from seeding until their model is initialised, so another run's
+/// seeding or initialisation cannot interleave with theirs.
+pub fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Backends compiled into this binary.
 pub fn built_backends() -> Vec<&'static str> {
     let flags = [

@@ -1,26 +1,29 @@
 //! `kiln bench`: training-step throughput of a model on a backend.
 //!
-//! Times whole optimizer steps (forward, backward, Adam update) on random data of the model's
-//! input shape, reading the loss back each step as the trainer does, so device work is included.
+//! Times the task's own training step ([`Task::train_step`]: host batch to device, forward,
+//! backward, optimizer update) on synthetic batches of the model's input shape, reading the
+//! figures back every 50 steps as the trainer does, and waiting for the device at the end, so
+//! device work is included.
 
 use std::time::{Duration, Instant};
 
-use burn::module::AutodiffModule;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::prelude::*;
-use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::Distribution;
-use kiln_losses::CrossEntropyConfig;
-use kiln_vision::ImageClassifier;
+use burn::module::Module;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn_collective::CollectiveConfig;
 use serde::Serialize;
 
-use burn_collective::{CollectiveConfig, ReduceOperation};
-
 use crate::backend::{dispatch, BackendTask};
-use crate::config::Strategy;
+use crate::config::{OptimSection, OptimizerName, Strategy};
 use crate::ddp::{number_parameters, CollectivePeer};
 use crate::error::{KilnError, Result};
-use crate::registry::{entry, with_classifier, ClassifierTask};
+use crate::figures::FigureMeter;
+use crate::registry::entry;
+use crate::strategy::{Reducer, SingleDevice};
+use crate::task::classification::{with_classifier, ClassificationTask, ClassifierJob};
+use crate::task::{StepContext, Task};
+
+/// How often the trainer reads figures by default (`[train] log_every`).
+const LOG_EVERY: usize = 50;
 
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -68,6 +71,20 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
     dispatch(&options.backend, BenchJob { options: options.clone() })?
 }
 
+/// Adam at 1e-3, PyTorch's defaults otherwise: what `benches/pytorch_bench.py` steps with.
+fn adam() -> OptimSection {
+    OptimSection {
+        name: OptimizerName::Adam,
+        lr: 1e-3,
+        weight_decay: 0.0,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        momentum: 0.0,
+        nesterov: false,
+        grad_clip: None,
+    }
+}
+
 struct BenchJob {
     options: BenchOptions,
 }
@@ -93,18 +110,22 @@ struct Timed<B: Backend> {
     backend: &'static str,
 }
 
-impl<B: AutodiffBackend> ClassifierTask<B> for Timed<B> {
+impl<B: AutodiffBackend> ClassifierJob<B> for Timed<B> {
     type Output = Result<BenchReport>;
     fn run<M>(self, model: M) -> Result<BenchReport>
     where
-        M: AutodiffModule<B> + ImageClassifier<B> + 'static,
-        M::InnerModule: ImageClassifier<B::InnerBackend>,
+        M: burn::module::AutodiffModule<B> + kiln_vision::ImageClassifier<B> + 'static,
+        M::InnerModule: kiln_vision::ImageClassifier<B::InnerBackend>,
     {
         let o = &self.options;
-        let single = time_steps(model.clone(), o, &self.device, None)?;
+        let input = entry(&o.model).map(|e| e.default_input).unwrap_or([1, 28, 28]);
+        let classes = model.complexity(input).output[0];
+        let task = ClassificationTask::<M>::synthetic(input, classes, adam());
+        let model = number_parameters(model);
+        let single = time_steps(&task, model.clone(), o, &self.device, &SingleDevice)?;
         let (timing, peers) = match o.strategy {
             Strategy::Single => (single, 1),
-            Strategy::Ddp => (time_ddp(model, o, &self.device)?, o.devices),
+            Strategy::Ddp => (time_ddp(&task, model, o, &self.device)?, o.devices),
         };
         let samples_per_second = (o.steps * o.batch_size * peers) as f64 / timing.seconds;
         let single_rate = (o.steps * o.batch_size) as f64 / single.seconds;
@@ -132,71 +153,69 @@ struct Timing {
     seconds: f64,
 }
 
-/// Times `o.steps` optimizer steps after the first and `o.warmup` more; with `peer`, the
-/// gradients are averaged with the other peers every step.
-fn time_steps<B, M>(
-    model: M,
+/// Times `o.steps` task steps after the first and `o.warmup` more, gradients reduced by
+/// `reducer`.
+fn time_steps<B: AutodiffBackend, T: Task<B>>(
+    task: &T,
+    model: T::Model,
     o: &BenchOptions,
     device: &B::Device,
-    peer: Option<&CollectivePeer<B::InnerBackend>>,
+    reducer: &dyn Reducer<B::InnerBackend>,
 ) -> Result<Timing>
 where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + ImageClassifier<B>,
+    T::Batch: Clone,
 {
-    let [c, h, w] = entry(&o.model).map(|e| e.default_input).unwrap_or([1, 28, 28]);
-    let images = Tensor::<B, 4>::random([o.batch_size, c, h, w], Distribution::Normal(0.0, 1.0), device);
-    let targets = Tensor::<B, 1, Int>::random([o.batch_size], Distribution::Uniform(0.0, 10.0), device);
-    let loss_fn = CrossEntropyConfig::new().init::<B>(device);
-    let mut optimizer = AdamConfig::new().init::<B, M>();
+    let batch = task.synthetic_batch(o.batch_size, reducer.rank() as u64);
+    let mut optimizers = task.optimizers();
+    let mut carry = T::Carry::default();
+    let mut meter = FigureMeter::default();
     let mut model = model;
-    let mut step = |model: M| -> Result<M> {
-        let loss = loss_fn.forward(model.logits(images.clone()), targets.clone());
-        let mut grads = GradientsParams::from_grads(loss.clone().backward(), &model);
-        let loss = match peer {
-            Some(peer) => {
-                let (reduced, loss) = peer.all_reduce(grads, loss.inner(), ReduceOperation::Mean)?;
-                grads = reduced;
-                loss
-            }
-            None => loss.inner(),
-        };
-        let _: f32 = loss.into_scalar().elem();
-        Ok(optimizer.step(1e-3, model, grads))
+    let mut step = |model: T::Model, i: usize| -> Result<T::Model> {
+        let mut ctx = StepContext::new(1e-3, (1, i), device, reducer, &mut meter);
+        let model = task.train_step(model, &mut optimizers, batch.clone(), &mut carry, &mut ctx)?;
+        if (i + 1) % LOG_EVERY == 0 {
+            meter.read(reducer, i + 1)?;
+        }
+        Ok(model)
     };
     let first = Instant::now();
-    model = step(model)?;
+    model = step(model, 0)?;
+    B::sync(device).ok();
     let first_step_ms = first.elapsed().as_secs_f64() * 1e3;
-    for _ in 0..o.warmup {
-        model = step(model)?;
+    for i in 0..o.warmup {
+        model = step(model, 1 + i)?;
     }
     B::sync(device).ok();
     let start = Instant::now();
-    for _ in 0..o.steps {
-        model = step(model)?;
+    for i in 0..o.steps {
+        model = step(model, 1 + o.warmup + i)?;
     }
+    meter.read(reducer, 1 + o.warmup + o.steps)?;
     B::sync(device).ok();
     Ok(Timing { first_step_ms, seconds: start.elapsed().as_secs_f64() })
 }
 
 /// `o.devices` peers on the backend's default device, each with its own batch; the slowest
 /// peer's time counts (they wait for each other every step anyway).
-fn time_ddp<B, M>(model: M, o: &BenchOptions, device: &B::Device) -> Result<Timing>
+fn time_ddp<B: AutodiffBackend, T: Task<B>>(
+    task: &T,
+    model: T::Model,
+    o: &BenchOptions,
+    device: &B::Device,
+) -> Result<Timing>
 where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + ImageClassifier<B>,
+    T::Batch: Clone,
 {
     burn_collective::reset_collective::<B::InnerBackend>();
     let config = CollectiveConfig::default().with_num_devices(o.devices);
-    let model = number_parameters(model);
     let timings: Vec<Result<Timing>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..o.devices)
             .map(|rank| {
                 let (replica, config) = (model.clone().fork(device), config.clone());
                 scope.spawn(move || {
-                    let peer = CollectivePeer::<B::InnerBackend>::start(rank, Duration::from_secs(600));
+                    let peer = CollectivePeer::<B::InnerBackend>::start(rank, o.devices, Duration::from_secs(600));
                     peer.register(device.clone(), config)?;
-                    let timing = time_steps(replica, o, device, Some(&peer));
+                    let timing = time_steps(task, replica, o, device, &peer);
                     if timing.is_err() {
                         burn_collective::reset_collective::<B::InnerBackend>();
                     } else {

@@ -44,8 +44,9 @@ pub enum KilnError {
     },
     #[error("cannot resume from '{path}': {reason}")]
     Resume { path: PathBuf, reason: String },
-    #[error("the loss became {value} at epoch {epoch}, step {step}; training stopped. {kept}")]
-    NonFiniteLoss { value: f64, epoch: usize, step: usize, kept: String },
+    /// `figure` says which training figure, and how often figures are read.
+    #[error("{figure} became {value} by epoch {epoch}, step {step}; training stopped. {kept}")]
+    NonFiniteLoss { figure: String, value: f64, epoch: usize, step: usize, kept: String },
     /// A DDP peer, node or the orchestrator failed or went silent.
     #[error("DDP: {0}")]
     Ddp(String),

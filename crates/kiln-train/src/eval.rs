@@ -1,103 +1,109 @@
-//! `kiln eval <run-dir>`: the newest checkpoint of a run, evaluated again.
+//! `kiln eval <run-dir>` and `kiln predict <run-dir>`: the newest checkpoint of a run, evaluated
+//! again or applied to one input file, for any task.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use kiln_vision::ImageClassifier;
 
 use crate::backend::{dispatch, BackendTask};
-use crate::checkpoint::{self, load_model_bytes};
+use crate::checkpoint::{self, CheckpointReader};
 use crate::config::{load_experiment, ExperimentConfig};
 use crate::error::{KilnError, Result};
-use crate::progress::{Phase, TrainingObserver};
-use crate::registry::{with_classifier, ClassifierTask};
-use crate::task::classification::{evaluate, ClassificationData};
+use crate::progress::TrainingObserver;
+use crate::records::keyed;
+use crate::task::{with_task, EvalContext, Split, Task, TaskData, TaskJob};
 use crate::trainer::RunPaths;
 
-/// Test (and validation) metrics of the newest checkpoint in `run_dir`, on `backend` or the
-/// run's own.
-pub fn evaluate_run(
-    run_dir: &Path,
-    backend: Option<&str>,
-    observer: &mut dyn TrainingObserver,
-) -> Result<BTreeMap<String, f64>> {
+/// The run's config (on `backend` when given) and its newest checkpoint.
+fn open_run(run_dir: &Path, backend: Option<&str>) -> Result<(ExperimentConfig, CheckpointReader)> {
     let paths = RunPaths::new(run_dir);
     let mut cfg = load_experiment(&paths.config(), &[])?;
     if let Some(b) = backend {
         cfg.train.backend = b.to_string();
     }
+    crate::backend::check_available(&cfg.train.backend)?;
     let ck = checkpoint::latest(&paths.checkpoints())?.ok_or_else(|| KilnError::Resume {
         path: run_dir.to_path_buf(),
         reason: "it has no checkpoint to evaluate".into(),
     })?;
-    let data = ClassificationData::load(&cfg)?;
-    let job = EvalJob { cfg: &cfg, data: &data, weights: ck.model, observer };
-    dispatch(&cfg.train.backend, job)?
+    Ok((cfg, ck))
 }
 
-struct EvalJob<'a> {
+/// Validation and test figures of the newest checkpoint in `run_dir`, on `backend` or the run's
+/// own, keyed `<split>/<figure>`.
+pub fn evaluate_run(
+    run_dir: &Path,
+    backend: Option<&str>,
+    observer: &mut dyn TrainingObserver,
+) -> Result<BTreeMap<String, f64>> {
+    let (cfg, ck) = open_run(run_dir, backend)?;
+    let data = TaskData::load(&cfg)?;
+    dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) })?
+}
+
+/// Applies the newest checkpoint in `run_dir` to `input`, writing `output` (a segmentation
+/// run writes the predicted label map as a colour overlay); returns what was predicted.
+pub fn predict_run(run_dir: &Path, input: &Path, output: &Path, backend: Option<&str>) -> Result<String> {
+    let (cfg, ck) = open_run(run_dir, backend)?;
+    let data = TaskData::load(&cfg)?;
+    let action = Action::Predict { input, output };
+    let result = dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action })??;
+    Ok(result.into_iter().next().map(|(line, _)| line).unwrap_or_default())
+}
+
+enum Action<'a> {
+    Evaluate(&'a mut dyn TrainingObserver),
+    Predict { input: &'a Path, output: &'a Path },
+}
+
+struct OnBackend<'a> {
     cfg: &'a ExperimentConfig,
-    data: &'a ClassificationData,
-    weights: Vec<u8>,
-    observer: &'a mut dyn TrainingObserver,
+    data: TaskData,
+    ck: CheckpointReader,
+    action: Action<'a>,
 }
 
-impl BackendTask for EvalJob<'_> {
+impl BackendTask for OnBackend<'_> {
     type Output = Result<BTreeMap<String, f64>>;
     fn run<B: AutodiffBackend>(self, device: B::Device, _backend: &'static str) -> Self::Output {
-        let cfg = self.cfg;
-        with_classifier::<B, _>(
-            &cfg.model.name,
-            &cfg.model.params,
-            &cfg.loss,
-            &device.clone(),
-            EvalModel { job: self, device },
-        )?
+        let OnBackend { cfg, data, ck, action } = self;
+        with_task::<B, _>(cfg, data, &device.clone(), FromCheckpoint { cfg, ck, action, device })
     }
 }
 
-struct EvalModel<'a, B: Backend> {
-    job: EvalJob<'a>,
+struct FromCheckpoint<'a, B: Backend> {
+    cfg: &'a ExperimentConfig,
+    ck: CheckpointReader,
+    action: Action<'a>,
     device: B::Device,
 }
 
-impl<B: AutodiffBackend> ClassifierTask<B> for EvalModel<'_, B> {
-    type Output = Result<BTreeMap<String, f64>>;
-    fn run<M>(self, model: M) -> Self::Output
-    where
-        M: AutodiffModule<B> + ImageClassifier<B> + 'static,
-        M::InnerModule: ImageClassifier<B::InnerBackend>,
-    {
-        let EvalJob { cfg, data, weights, observer } = self.job;
-        let model = load_model_bytes(model, weights, &self.device)
-            .map_err(|reason| KilnError::Checkpoint { path: "model.bin".into(), reason })?
-            .valid();
-        let mut metrics = BTreeMap::new();
-        let epochs = cfg.train.epochs;
-        if !data.valid_indices.is_empty() {
-            let v = evaluate(
-                &model,
-                &data.train,
-                &data.valid_indices,
-                data,
-                cfg,
-                &self.device,
-                Phase::Valid,
-                (epochs, epochs),
-                observer,
-            )?;
-            metrics.insert("valid/loss".to_string(), v.loss);
-            metrics.insert("valid/accuracy".to_string(), v.accuracy);
-            metrics.extend(v.extra.into_iter().map(|(name, x)| (format!("valid/{name}"), x)));
+impl<B: AutodiffBackend> TaskJob<B> for FromCheckpoint<'_, B> {
+    /// Figures by key; for a prediction, its one-line description as the only key.
+    type Output = BTreeMap<String, f64>;
+
+    fn run<T: Task<B>>(self, task: T, model: T::Model) -> Result<Self::Output> {
+        let FromCheckpoint { cfg, ck, action, device } = self;
+        let model = crate::ddp::number_parameters(model);
+        let (model, _) = task.load(model, task.optimizers(), &ck, &device)?;
+        match action {
+            Action::Predict { input, output } => {
+                let line = task.predict(&model, input, output, &device)?;
+                Ok(BTreeMap::from([(line, 0.0)]))
+            }
+            Action::Evaluate(observer) => {
+                let epochs = cfg.train.epochs;
+                let mut metrics = BTreeMap::new();
+                let (bs, workers) = (cfg.data.batch_size, cfg.data.num_workers);
+                for (split, epoch) in [(Split::Valid, epochs), (Split::Test, 0)] {
+                    if task.has_split(split) {
+                        let mut ctx = EvalContext::new(&device, bs, workers, (epoch, epochs), &mut *observer);
+                        metrics.extend(keyed(split.name(), &task.evaluate(&model, split, &mut ctx)?));
+                    }
+                }
+                Ok(metrics)
+            }
         }
-        let test_indices: Vec<usize> = (0..data.test.len()).collect();
-        let t =
-            evaluate(&model, &data.test, &test_indices, data, cfg, &self.device, Phase::Test, (0, epochs), observer)?;
-        metrics.insert("test/loss".to_string(), t.loss);
-        metrics.insert("test/accuracy".to_string(), t.accuracy);
-        metrics.extend(t.extra.into_iter().map(|(name, x)| (format!("test/{name}"), x)));
-        Ok(metrics)
     }
 }

@@ -1,5 +1,6 @@
-//! kiln-train: experiment configs, the model registry, backend dispatch, the trainer and its
-//! run records. The `kiln` CLI is a thin layer over this crate.
+//! kiln-train: experiment configs, the model registry, tasks, the one training loop and the
+//! strategies beneath it, backend dispatch, and run records. The `kiln` CLI is a thin layer over
+//! this crate.
 //!
 //! ```no_run
 //! use kiln_train::{config::load_experiment, progress::Silent, run::run_experiment};
@@ -15,10 +16,10 @@ pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod ddp;
+pub mod ema;
 pub mod error;
 pub mod eval;
-pub mod loss;
-pub mod metrics;
+pub mod figures;
 pub mod models;
 pub mod optimizer;
 pub mod pipeline;
@@ -29,6 +30,7 @@ pub mod registry;
 pub mod reproduce;
 pub mod run;
 pub mod schedule;
+pub mod strategy;
 pub mod task;
 pub mod trainer;
 

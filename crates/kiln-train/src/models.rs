@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::backend::{built_backends, dispatch, BackendTask};
 use crate::error::{KilnError, Result};
-use crate::registry::{entry, with_classifier, ClassifierTask, ModelEntry, MODELS};
+use crate::registry::{entry, ModelEntry, MODELS};
+use crate::task::classification::{with_classifier, ClassifierJob};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelDescription {
@@ -78,7 +79,7 @@ struct Measure {
     input: [usize; 3],
 }
 
-impl<B: AutodiffBackend> ClassifierTask<B> for Measure {
+impl<B: AutodiffBackend> ClassifierJob<B> for Measure {
     /// Parameters and multiply-adds, or why the model cannot take the input (a LeNet-5 whose
     /// fully connected layers fix the size); the trainer refuses such a config the same way.
     type Output = std::result::Result<(usize, u64), String>;
@@ -87,7 +88,7 @@ impl<B: AutodiffBackend> ClassifierTask<B> for Measure {
         M: AutodiffModule<B> + ImageClassifier<B> + 'static,
         M::InnerModule: ImageClassifier<B::InnerBackend>,
     {
-        model.check_input(self.input)?;
+        model.check_input(self.input).map_err(|e| e.to_string())?;
         Ok((kiln_vision::complexity::trainable_parameters(&model), model.complexity(self.input).multiply_adds))
     }
 }

@@ -11,6 +11,13 @@ use burn::tensor::backend::AutodiffBackend;
 
 use crate::config::{OptimSection, OptimizerName};
 
+/// An optimizer whose state (moments, momentum buffers) goes into checkpoints.
+pub trait OptimizerState: Sized {
+    type Device;
+    fn state_bytes(&self) -> Result<Vec<u8>, String>;
+    fn load_state_bytes(self, bytes: Vec<u8>, device: &Self::Device) -> Result<Self, String>;
+}
+
 /// One of the optimizers kiln configs can name, with its state.
 pub enum AnyOptimizer<M: AutodiffModule<B>, B: AutodiffBackend> {
     Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
@@ -64,9 +71,12 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
             AnyOptimizer::AdamW(o) => o.step(lr, module, grads),
         }
     }
+}
 
-    /// The optimizer state (moments, momentum buffers) as bytes, for checkpoints.
-    pub fn state_bytes(&self) -> Result<Vec<u8>, String> {
+impl<M: AutodiffModule<B>, B: AutodiffBackend> OptimizerState for AnyOptimizer<M, B> {
+    type Device = B::Device;
+
+    fn state_bytes(&self) -> Result<Vec<u8>, String> {
         let r = Bytes::default();
         match self {
             AnyOptimizer::Sgd(o) => Recorder::<B>::record(&r, o.to_record(), ()),
@@ -76,7 +86,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
         .map_err(|e| e.to_string())
     }
 
-    pub fn load_state_bytes(self, bytes: Vec<u8>, device: &B::Device) -> Result<Self, String> {
+    fn load_state_bytes(self, bytes: Vec<u8>, device: &B::Device) -> Result<Self, String> {
         let r = Bytes::default();
         Ok(match self {
             AnyOptimizer::Sgd(o) => {

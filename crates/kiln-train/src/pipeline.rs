@@ -2,17 +2,22 @@
 
 use std::sync::mpsc::sync_channel;
 
-use kiln_data::HostImageBatch;
-
 use crate::error::{KilnError, Result};
 
 /// Calls `consume` on each batch of `order` (chunks of `batch_size`) in order; `make(chunk, i)`
 /// builds batch `i`. With `workers` > 0, worker `w` prepares batches w, w + workers, … two ahead;
 /// reading them round-robin keeps the order identical to `workers = 0`.
-pub fn for_each_batch<F, G>(order: &[usize], batch_size: usize, workers: usize, make: G, mut consume: F) -> Result<()>
+pub fn for_each_batch<T, F, G>(
+    order: &[usize],
+    batch_size: usize,
+    workers: usize,
+    make: G,
+    mut consume: F,
+) -> Result<()>
 where
-    F: FnMut(HostImageBatch) -> Result<()>,
-    G: Fn(&[usize], usize) -> HostImageBatch + Sync,
+    T: Send,
+    F: FnMut(T) -> Result<()>,
+    G: Fn(&[usize], usize) -> T + Sync,
 {
     let chunks: Vec<&[usize]> = order.chunks(batch_size).collect();
     if workers == 0 {

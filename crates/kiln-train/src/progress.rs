@@ -1,4 +1,4 @@
-//! Progress reporting: the trainer calls a [`TrainingObserver`]; the CLI picks progress bars on a
+//! Progress reporting: the loop calls a [`TrainingObserver`]; the CLI picks progress bars on a
 //! terminal and plain lines otherwise (logs, CI).
 
 use std::io::IsTerminal;
@@ -6,6 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::figures::Figures;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -27,7 +29,7 @@ impl Phase {
 }
 
 /// Where a phase stands after a batch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct StepProgress {
     pub phase: Phase,
     /// 1-based; 0 for the final test.
@@ -35,9 +37,16 @@ pub struct StepProgress {
     pub epochs: usize,
     pub step: usize,
     pub steps: usize,
-    pub loss: f64,
-    pub accuracy: f64,
+    /// The figures as last read: every `train.log_every` steps in training, at the end of an
+    /// evaluation pass.
+    pub figures: Figures,
     pub samples_per_second: f64,
+}
+
+impl StepProgress {
+    pub fn new(phase: Phase, (epoch, epochs): (usize, usize), steps: usize) -> Self {
+        Self { phase, epoch, epochs, step: 0, steps, figures: Figures::new(), samples_per_second: 0.0 }
+    }
 }
 
 /// Receives training progress. Every method has a silent default.
@@ -45,8 +54,6 @@ pub trait TrainingObserver {
     fn on_run_start(&mut self, _run_dir: &Path, _backend: &str, _resumed_after_epoch: Option<usize>) {}
     fn on_phase_start(&mut self, _phase: Phase, _epoch: usize, _epochs: usize, _steps: usize) {}
     fn on_step(&mut self, _progress: &StepProgress) {}
-    /// The `[metrics]` values of a validation or test pass, just before its `on_phase_end`.
-    fn on_metrics(&mut self, _values: &[(String, f64)]) {}
     fn on_phase_end(&mut self, _progress: &StepProgress) {}
 }
 
@@ -57,9 +64,9 @@ impl TrainingObserver for Silent {}
 /// Progress bars on a terminal, plain lines otherwise.
 pub fn for_stdout() -> Box<dyn TrainingObserver> {
     if std::io::stdout().is_terminal() {
-        Box::new(Bars { bar: None, extra: String::new() })
+        Box::new(Bars { bar: None })
     } else {
-        Box::new(Lines { extra: String::new() })
+        Box::new(Lines)
     }
 }
 
@@ -71,36 +78,39 @@ fn label(p: &StepProgress) -> String {
     }
 }
 
+/// `loss 0.0812  accuracy 0.9766  inter_class_angle 61.30°  1234 samples/s`: `loss` first, angles
+/// in degrees, the rest as read.
 fn figures(p: &StepProgress) -> String {
-    format!("loss {:.4}  acc {:.2}%  {:.0} samples/s", p.loss, 100.0 * p.accuracy, p.samples_per_second)
+    let mut names: Vec<&String> = p.figures.keys().collect();
+    names.sort_by_key(|n| (n.as_str() != "loss", n.as_str()));
+    let mut text: String = names
+        .into_iter()
+        .map(|name| {
+            let v = p.figures[name];
+            if name.ends_with("_angle") {
+                format!("{name} {v:.2}°  ")
+            } else {
+                format!("{name} {v:.4}  ")
+            }
+        })
+        .collect();
+    text += &format!("{:.0} samples/s", p.samples_per_second);
+    text
 }
 
-/// `  macro_f1 0.9812  inter_class_angle 61.3°`: angles in degrees, the rest as fractions.
-fn extra_figures(values: &[(String, f64)]) -> String {
-    values
-        .iter()
-        .map(
-            |(name, v)| {
-                if name.ends_with("_angle") {
-                    format!("  {name} {v:.2}°")
-                } else {
-                    format!("  {name} {v:.4}")
-                }
-            },
-        )
-        .collect()
+fn run_line(run_dir: &Path, backend: &str, resumed: Option<usize>) {
+    let resumed = resumed.map(|e| format!(", resuming after epoch {e}")).unwrap_or_default();
+    println!("run {} on {backend}{resumed}", run_dir.display());
 }
 
-/// One indicatif bar per phase: loss, accuracy, samples/s and ETA.
+/// One indicatif bar per phase: the figures, samples/s and ETA.
 struct Bars {
     bar: Option<ProgressBar>,
-    extra: String,
 }
 
 impl TrainingObserver for Bars {
     fn on_run_start(&mut self, run_dir: &Path, backend: &str, resumed: Option<usize>) {
-        let resumed = resumed.map(|e| format!(", resuming after epoch {e}")).unwrap_or_default();
-        println!("run {} on {backend}{resumed}", run_dir.display());
+        run_line(run_dir, backend, resumed);
     }
 
     fn on_phase_start(&mut self, phase: Phase, epoch: usize, epochs: usize, steps: usize) {
@@ -109,9 +119,7 @@ impl TrainingObserver for Bars {
             .expect("template is valid")
             .progress_chars("=> ");
         bar.set_style(style);
-        let p =
-            StepProgress { phase, epoch, epochs, step: 0, steps, loss: 0.0, accuracy: 0.0, samples_per_second: 0.0 };
-        bar.set_prefix(label(&p));
+        bar.set_prefix(label(&StepProgress::new(phase, (epoch, epochs), steps)));
         bar.enable_steady_tick(Duration::from_millis(250));
         self.bar = Some(bar);
     }
@@ -123,35 +131,23 @@ impl TrainingObserver for Bars {
         }
     }
 
-    fn on_metrics(&mut self, values: &[(String, f64)]) {
-        self.extra = extra_figures(values);
-    }
-
     fn on_phase_end(&mut self, p: &StepProgress) {
-        let extra = std::mem::take(&mut self.extra);
         if let Some(bar) = self.bar.take() {
             bar.set_style(ProgressStyle::with_template("{prefix:>20} {msg} ({elapsed})").expect("template is valid"));
-            bar.finish_with_message(format!("{}{extra}", figures(p)));
+            bar.finish_with_message(figures(p));
         }
     }
 }
 
 /// One line per finished phase, for logs.
-struct Lines {
-    extra: String,
-}
+struct Lines;
 
 impl TrainingObserver for Lines {
     fn on_run_start(&mut self, run_dir: &Path, backend: &str, resumed: Option<usize>) {
-        let resumed = resumed.map(|e| format!(", resuming after epoch {e}")).unwrap_or_default();
-        println!("run {} on {backend}{resumed}", run_dir.display());
-    }
-
-    fn on_metrics(&mut self, values: &[(String, f64)]) {
-        self.extra = extra_figures(values);
+        run_line(run_dir, backend, resumed);
     }
 
     fn on_phase_end(&mut self, p: &StepProgress) {
-        println!("{}: {}{}", label(p), figures(p), std::mem::take(&mut self.extra));
+        println!("{}: {}", label(p), figures(p));
     }
 }

@@ -2,17 +2,17 @@
 //! concrete network, which is handed to a task generic over the model type.
 
 use burn::config::Config;
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::backend::AutodiffBackend;
 use kiln_vision::backbones::{
     EfficientNetConfig, GoogLeNetConfig, MobileNetV1Config, MobileNetV2Config, ResNetConfig, ShuffleNetV2Config,
     VitConfig,
 };
-use kiln_vision::{DilatedCnnConfig, EmbeddingClassifier, ImageClassifier, LeNet5Config, MnistCnnConfig, SppNetConfig};
+use kiln_vision::{DilatedCnnConfig, ImageClassifier, LeNet5Config, MnistCnnConfig, SppNetConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::config::{closest, LossSection};
+use crate::config::closest;
 use crate::error::{KilnError, Result};
 
 /// What the registry says about a model without building it.
@@ -91,13 +91,14 @@ pub fn entry(name: &str) -> Result<&'static ModelEntry> {
     })
 }
 
-/// Work to do with a freshly built classifier of whatever concrete type the name selects.
-pub trait ClassifierTask<B: AutodiffBackend> {
+/// Work to do with a freshly built network of whatever concrete type the name selects.
+pub trait ModelJob<B: AutodiffBackend> {
     type Output;
-    fn run<M>(self, model: M) -> Self::Output
+    /// `shape` says how many classes the task has and whether the network ends in an embedding.
+    fn run<M>(self, model: M, shape: ModelShape, device: &B::Device) -> Self::Output
     where
-        M: AutodiffModule<B> + ImageClassifier<B> + 'static,
-        M::InnerModule: ImageClassifier<B::InnerBackend>;
+        M: AutodiffModule<B> + ImageClassifier<B> + ModuleDisplay + 'static,
+        M::InnerModule: ImageClassifier<B::InnerBackend> + ModuleDisplay;
 }
 
 /// Runs `$body` with `$config` bound to the default config of model `$name` (one arm per
@@ -243,27 +244,19 @@ pub struct ModelShape {
     pub embedding_dim: Option<usize>,
 }
 
-/// Builds model `name` with `params` (the `[model]` keys other than `name`), puts the head of
-/// `loss` on it when `embedding_dim` is set, and runs `task` on it.
-pub fn with_classifier<B: AutodiffBackend, T: ClassifierTask<B>>(
+/// Builds model `name` with `params` (the `[model]` keys other than `name`; with
+/// `embedding_dim`, the network ends in an embedding of that size) and runs `job` on it.
+pub fn with_model<B: AutodiffBackend, J: ModelJob<B>>(
     name: &str,
     params: &toml::Table,
-    loss: &LossSection,
     device: &B::Device,
-    task: T,
-) -> Result<T::Output> {
+    job: J,
+) -> Result<J::Output> {
     let error = |p: ParamProblem| KilnError::ModelParams { model: name.into(), message: p.message };
     let (embedding_dim, params) = split_embedding_dim(params).map_err(error)?;
     Ok(with_default_config!(entry(name)?.name, |defaults| {
         let (config, shape) = model_config(defaults, &params, embedding_dim).map_err(error)?;
-        crate::loss::check_loss(loss, &shape).map_err(error)?;
-        let head = match shape.embedding_dim {
-            Some(features) => {
-                Some(crate::loss::margin_head::<B>(loss, features, shape.classes, device).map_err(error)?)
-            }
-            None => None,
-        };
-        task.run(EmbeddingClassifier::new(config.init::<B>(device), head))
+        job.run(config.init::<B>(device), shape, device)
     }))
 }
 
@@ -332,12 +325,12 @@ impl ValidModelConfig for ShuffleNetV2Config {}
 impl ValidModelConfig for EfficientNetConfig {}
 impl ValidModelConfig for ResNetConfig {
     fn check(&self) -> std::result::Result<(), String> {
-        self.validate()
+        self.validate().map_err(|e| e.to_string())
     }
 }
 impl ValidModelConfig for VitConfig {
     fn check(&self) -> std::result::Result<(), String> {
-        self.validate()
+        self.validate().map_err(|e| e.to_string())
     }
 }
 

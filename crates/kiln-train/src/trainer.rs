@@ -1,31 +1,33 @@
-//! The training loop: epochs of optimizer steps, validation, checkpoints and run records.
+//! The training loop: epochs of task steps, validation, checkpoints and run records — one loop
+//! for every task and every strategy.
 //!
 //! kiln owns this loop instead of using burn-train's `Learner` because kiln promises what the
 //! Learner does not give: a resumed run that ends bit-for-bit where an uninterrupted one ends
 //! (data order and dropout seeds are functions of (seed, epoch)), a run that stops on the first
-//! non-finite loss while keeping its last good checkpoint, checkpoints written atomically, and
-//! tasks with several losses or optimizers per step (GANs, EMA copies) later on.
+//! non-finite figure while keeping its last good checkpoint, checkpoints written atomically, and
+//! tasks with several losses or optimizers per step. Single-device and DDP runs both go through
+//! [`train_replica`]; the strategy only supplies the [`Reducer`] and, for DDP, the threads.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Instant;
 
-use burn::module::AutodiffModule;
-use burn::optim::GradientsParams;
-use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_data::epoch_permutation;
-use kiln_vision::ImageClassifier;
 
 use crate::atomic::temp_sibling;
-use crate::checkpoint::{self, Checkpoint, TrainerState};
-use crate::config::ExperimentConfig;
+use crate::checkpoint::{self, CheckpointReader, CheckpointWriter, TrainerState};
+use crate::config::{DdpSection, Devices, ExperimentConfig, ScheduleSection, Strategy};
+use crate::ddp::{copy_from_rank0, number_parameters, shard_order, steps_per_epoch};
 use crate::error::{KilnError, Result};
-use crate::optimizer::AnyOptimizer;
+use crate::figures::{first_non_finite, FigureMeter, Figures};
 use crate::pipeline::for_each_batch;
 use crate::plot::plot_curves;
-use crate::progress::{Phase, TrainingObserver};
+use crate::progress::{Phase, StepProgress, TrainingObserver};
 use crate::records::{write_metrics_csv, EpochRecord};
 use crate::schedule::LrSchedule;
-use crate::task::classification::{evaluate, ClassificationData, PhaseMeter};
+use crate::strategy::{Reducer, SingleDevice};
+use crate::task::{BatchKey, EvalContext, Split, StepContext, Task};
 
 /// The files of one run directory.
 #[derive(Debug, Clone)]
@@ -54,168 +56,253 @@ impl RunPaths {
     }
 }
 
+/// What the loop needs of an experiment, whatever the task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSettings {
+    pub seed: u64,
+    pub epochs: usize,
+    /// Per replica, as in PyTorch DDP.
+    pub batch_size: usize,
+    pub num_workers: usize,
+    pub lr: f64,
+    pub schedule: ScheduleSection,
+    /// Figures are read from the device (and checked for NaN) every this many steps and at the
+    /// end of each epoch.
+    pub log_every: usize,
+    pub checkpoint_every: usize,
+    pub strategy: Strategy,
+    pub devices: Devices,
+    pub ddp: DdpSection,
+}
+
+impl FitSettings {
+    pub fn from_config(cfg: &ExperimentConfig) -> Self {
+        Self {
+            seed: cfg.experiment.seed,
+            epochs: cfg.train.epochs,
+            batch_size: cfg.data.batch_size,
+            num_workers: cfg.data.num_workers,
+            lr: cfg.optim.lr,
+            schedule: cfg.schedule.clone(),
+            log_every: cfg.train.log_every,
+            checkpoint_every: cfg.train.checkpoint_every,
+            strategy: cfg.train.strategy,
+            devices: cfg.train.devices.clone(),
+            ddp: cfg.ddp.clone(),
+        }
+    }
+
+    /// One device, a constant learning rate, figures read every 50 steps, a checkpoint every
+    /// epoch: a start for tasks driven from code.
+    pub fn single(seed: u64, epochs: usize, batch_size: usize, lr: f64) -> Self {
+        Self {
+            seed,
+            epochs,
+            batch_size,
+            num_workers: 0,
+            lr,
+            schedule: ScheduleSection::default(),
+            log_every: 50,
+            checkpoint_every: 1,
+            strategy: Strategy::Single,
+            devices: Devices::Count(1),
+            ddp: DdpSection::default(),
+        }
+    }
+
+    /// The same run as `self` with `devices` DDP peers in this process.
+    pub fn ddp(mut self, devices: usize) -> Self {
+        self.strategy = Strategy::Ddp;
+        self.devices = Devices::Count(devices);
+        self
+    }
+}
+
 /// A trained model and how training went.
 pub struct FitOutcome<M> {
     pub model: M,
     pub state: TrainerState,
 }
 
-/// Trains `model` for the configured epochs, resuming from `resume` when given.
-pub fn fit<B, M>(
-    model: M,
-    cfg: &ExperimentConfig,
-    data: &ClassificationData,
+/// Where every replica starts: fresh, or from a checkpoint.
+pub(crate) struct Start {
+    pub state: TrainerState,
+    pub checkpoint: Option<CheckpointReader>,
+}
+
+impl Start {
+    fn last_checkpoint(&self) -> Option<PathBuf> {
+        self.checkpoint.as_ref().map(|c| c.dir.clone())
+    }
+}
+
+/// Trains `model` with `task` for `settings.epochs`, resuming from `resume` when given, on one
+/// device or as DDP peers as `settings.strategy` says.
+#[allow(clippy::too_many_arguments)]
+pub fn fit<B: AutodiffBackend, T: Task<B>>(
+    task: &T,
+    model: T::Model,
+    settings: &FitSettings,
     device: &B::Device,
     paths: &RunPaths,
     observer: &mut dyn TrainingObserver,
-    resume: Option<Checkpoint>,
-) -> Result<FitOutcome<M>>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + ImageClassifier<B>,
-    M::InnerModule: ImageClassifier<B::InnerBackend>,
-{
-    let epochs = cfg.train.epochs;
-    let batch_size = cfg.data.batch_size;
-    let steps_per_epoch = data.train_indices.len().div_ceil(batch_size);
-    let mut optimizer = AnyOptimizer::<M, B>::new(&cfg.optim);
-    let mut schedule = LrSchedule::new(&cfg.schedule, cfg.optim.lr, steps_per_epoch, epochs)
-        .map_err(|e| KilnError::Unsupported(format!("[schedule]: {e}")))?;
-    let loss_fn = crate::loss::cross_entropy(&cfg.loss).init::<B>(device);
-
-    let mut model = model;
-    let mut state = TrainerState::default();
-    let mut last_checkpoint: Option<PathBuf> = None;
-    if let Some(ck) = resume {
-        let bad = |reason: String| KilnError::Checkpoint { path: ck.dir.clone(), reason };
-        model = checkpoint::load_model_bytes(model, ck.model, device).map_err(|e| bad(format!("model: {e}")))?;
-        optimizer = optimizer.load_state_bytes(ck.optimizer, device).map_err(|e| bad(format!("optimizer: {e}")))?;
-        schedule.skip(ck.state.global_step);
-        state = ck.state;
-        last_checkpoint = Some(ck.dir);
+    resume: Option<CheckpointReader>,
+) -> Result<FitOutcome<T::Model>> {
+    // Parameter ids in module order: the same on every node and in every process, so optimizer
+    // state read back from a checkpoint finds its parameters, and DDP reduces them in step.
+    let model = number_parameters(model);
+    let start = Start { state: resume.as_ref().map(|c| c.state.clone()).unwrap_or_default(), checkpoint: resume };
+    match settings.strategy {
+        Strategy::Single => {
+            let role = Role::Main { observer, gates: Vec::new() };
+            train_replica(task, settings, &SingleDevice, device.clone(), model, &start, paths, role)
+        }
+        Strategy::Ddp => crate::ddp::launch(task, model, settings, device, paths, observer, &start),
     }
+}
 
-    while state.epoch < epochs {
+/// The main replica (local peer 0 of each node) validates, reports and writes the checkpoints,
+/// then lets the node's other replicas into the next epoch.
+pub(crate) enum Role<'a> {
+    Main { observer: &'a mut dyn TrainingObserver, gates: Vec<Sender<()>> },
+    Follower(Receiver<()>),
+}
+
+/// The loop of one replica: the whole of a single-device run, one peer of a DDP run.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn train_replica<B: AutodiffBackend, T: Task<B>>(
+    task: &T,
+    s: &FitSettings,
+    reducer: &dyn Reducer<B::InnerBackend>,
+    device: B::Device,
+    model: T::Model,
+    start: &Start,
+    paths: &RunPaths,
+    mut role: Role,
+) -> Result<FitOutcome<T::Model>> {
+    let (rank, world) = (reducer.rank(), reducer.world());
+    let mut model = model;
+    let mut optimizers = task.optimizers();
+    if let Some(ck) = &start.checkpoint {
+        (model, optimizers) = task.load(model, optimizers, ck, &device)?;
+    } else if world > 1 {
+        model = copy_from_rank0::<B, T::Model>(model, reducer)?;
+    }
+    let examples = task.train_examples();
+    // One device takes a last short batch; DDP drops it so every peer makes the same all-reduces.
+    let steps = if world == 1 {
+        examples.len().div_ceil(s.batch_size)
+    } else {
+        steps_per_epoch(examples.len(), s.batch_size, world)
+    };
+    if steps == 0 {
+        return Err(KilnError::Unsupported(format!(
+            "{} training examples do not fill one global batch of {} (data.batch_size {} × {world} peers)",
+            examples.len(),
+            s.batch_size * world,
+            s.batch_size
+        )));
+    }
+    let mut schedule = LrSchedule::new(&s.schedule, s.lr, steps, s.epochs)
+        .map_err(|e| KilnError::Unsupported(format!("[schedule]: {e}")))?;
+    let mut state = start.state.clone();
+    schedule.skip(state.global_step);
+    let mut last_checkpoint = start.last_checkpoint();
+
+    while state.epoch < s.epochs {
         let epoch = state.epoch + 1;
-        // Dropout masks depend only on (seed, epoch), like the data order.
-        B::seed(device, cfg.experiment.seed.wrapping_add(1_000_003 * epoch as u64));
-        let order = epoch_permutation(&data.train_indices, cfg.experiment.seed, epoch);
-        let mut meter = PhaseMeter::new(Phase::Train, (epoch, epochs), steps_per_epoch);
-        let mut lr = cfg.optim.lr;
-        observer.on_phase_start(Phase::Train, epoch, epochs, steps_per_epoch);
-        // The model moves through the optimizer each step; owning it (not a clone) lets Burn
-        // update parameters in place.
-        let mut slot = Some(model);
-        let (shift, seed) = (cfg.data.augment_shift, cfg.experiment.seed);
-        let make = |chunk: &[usize], i: usize| match shift {
-            0 => data.batcher.host_batch(&data.train, chunk),
-            s => data.batcher.host_batch_shifted(&data.train, chunk, s, batch_seed(seed, epoch, i)),
+        if let Role::Main { observer, .. } = &mut role {
+            // Dropout masks depend only on (seed, epoch), like the data order. The backend's
+            // generator is shared by the peers of a process, so only the main replica seeds it.
+            let _rng = crate::backend::rng_lock();
+            B::seed(&device, s.seed.wrapping_add(1_000_003 * epoch as u64));
+            observer.on_phase_start(Phase::Train, epoch, s.epochs, steps);
+        }
+        let order = if task.shuffle() { epoch_permutation(&examples, s.seed, epoch) } else { examples.clone() };
+        let mine = if world == 1 { order } else { shard_order(&order, s.batch_size, rank, world) };
+        let make = |chunk: &[usize], i: usize| {
+            task.train_batch(chunk, BatchKey { seed: s.seed, epoch, index: i * world + rank })
         };
-        for_each_batch(&order, batch_size, cfg.data.num_workers, make, |host| {
-            let batch = host.to_device::<B>(device);
+        let mut meter = FigureMeter::default();
+        let mut carry = T::Carry::default();
+        let mut progress = StepProgress::new(Phase::Train, (epoch, s.epochs), steps);
+        let started = Instant::now();
+        let mut lr = s.lr;
+        // The model moves through the task each step; owning it (not a clone) lets Burn update
+        // parameters in place.
+        let mut slot = Some(model);
+        for_each_batch(&mine, s.batch_size, s.num_workers, make, |batch| {
             let current = slot.take().expect("the model is back in its slot after every step");
-            let logits = current.training_logits(batch.images, batch.targets.clone());
-            let loss = loss_fn.forward(logits.clone(), batch.targets.clone());
-            let value: f64 = loss.clone().into_scalar().elem();
-            if !value.is_finite() {
-                return Err(non_finite_loss(value, epoch, meter.progress.step + 1, last_checkpoint.as_deref(), paths));
-            }
             lr = schedule.step();
-            let grads = GradientsParams::from_grads(loss.backward(), &current);
-            slot = Some(optimizer.step(lr, current, grads));
+            let mut ctx = StepContext::new(lr, (epoch, state.global_step), &device, reducer, &mut meter);
+            let trained = task.train_step(current, &mut optimizers, batch, &mut carry, &mut ctx)?;
+            slot = Some(task.after_step(trained, state.global_step));
             state.global_step += 1;
-            observer.on_step(meter.record(value, logits, batch.targets));
+            progress.step += 1;
+            if progress.step % s.log_every == 0 || progress.step == steps {
+                // The only host read of training: every figure at once, every log_every steps.
+                progress.figures = meter.read(reducer, state.global_step)?;
+                if let Some((name, value)) = first_non_finite(&progress.figures) {
+                    let at = (epoch, progress.step);
+                    return Err(non_finite(name, value, at, s.log_every, last_checkpoint.as_deref(), paths));
+                }
+            }
+            let seen = (progress.step * s.batch_size * world).min(mine.len() * world);
+            progress.samples_per_second = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            if let Role::Main { observer, .. } = &mut role {
+                observer.on_step(&progress);
+            }
             Ok(())
         })?;
         model = slot.take().expect("the model is back in its slot after every step");
-        let trained =
-            TrainedEpoch { epoch, lr, seen: meter.seen(), seconds: meter.elapsed_seconds(), progress: meter.progress };
-        observer.on_phase_end(&trained.progress);
-        if let Some(dir) = end_epoch(&model, &optimizer, cfg, data, device, paths, observer, &mut state, trained)? {
-            last_checkpoint = Some(dir);
+        let seconds = started.elapsed().as_secs_f64();
+        let seen = mine.len() * world;
+        match &mut role {
+            Role::Main { observer, gates } => {
+                observer.on_phase_end(&progress);
+                let valid = if task.has_split(Split::Valid) {
+                    let mut ctx = EvalContext::new(&device, s.batch_size, s.num_workers, (epoch, s.epochs), *observer);
+                    task.evaluate(&model, Split::Valid, &mut ctx)?
+                } else {
+                    Figures::new()
+                };
+                state.epoch = epoch;
+                state.train_seconds += seconds;
+                state.samples_seen += seen as u64;
+                state.history.push(EpochRecord {
+                    epoch,
+                    lr,
+                    train: progress.figures.clone(),
+                    valid,
+                    samples_per_second: seen as f64 / seconds.max(1e-9),
+                    seconds,
+                });
+                write_metrics_csv(&paths.metrics_csv(), &state.history)?;
+                write_curves(&paths.curves(), &state.history);
+                if epoch.is_multiple_of(s.checkpoint_every) || epoch == s.epochs {
+                    let mut entries = CheckpointWriter::default();
+                    task.save(&model, &optimizers, &mut entries)?;
+                    last_checkpoint = Some(checkpoint::save(&paths.checkpoints(), &state, entries)?);
+                }
+                gates.iter().for_each(|gate| {
+                    let _ = gate.send(());
+                });
+            }
+            Role::Follower(gate) => {
+                state.epoch = epoch;
+                gate.recv().map_err(|_| KilnError::PeerAborted { rank })?;
+            }
         }
     }
     Ok(FitOutcome { model, state })
 }
 
-/// The training half of an epoch, as the main device saw it.
-pub(crate) struct TrainedEpoch {
-    pub epoch: usize,
-    /// The learning rate of the epoch's last step.
-    pub lr: f64,
-    /// Examples trained on, across all devices.
-    pub seen: usize,
-    pub seconds: f64,
-    pub progress: crate::progress::StepProgress,
-}
-
-/// The rest of an epoch, the same on one device and for DDP's main device: validation, the run
-/// records and plot, and a checkpoint when one is due (returned).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn end_epoch<B, M>(
-    model: &M,
-    optimizer: &AnyOptimizer<M, B>,
-    cfg: &ExperimentConfig,
-    data: &ClassificationData,
-    device: &B::Device,
-    paths: &RunPaths,
-    observer: &mut dyn TrainingObserver,
-    state: &mut TrainerState,
-    trained: TrainedEpoch,
-) -> Result<Option<PathBuf>>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + ImageClassifier<B>,
-    M::InnerModule: ImageClassifier<B::InnerBackend>,
-{
-    let TrainedEpoch { epoch, lr, seen, seconds, progress } = trained;
-    let epochs = cfg.train.epochs;
-    let valid = if data.valid_indices.is_empty() {
-        None
-    } else {
-        let inner = model.valid();
-        Some(evaluate(
-            &inner,
-            &data.train,
-            &data.valid_indices,
-            data,
-            cfg,
-            device,
-            Phase::Valid,
-            (epoch, epochs),
-            observer,
-        )?)
-    };
-    state.epoch = epoch;
-    state.train_seconds += seconds;
-    state.samples_seen += seen as u64;
-    state.history.push(EpochRecord {
-        epoch,
-        lr,
-        train_loss: progress.loss,
-        train_accuracy: progress.accuracy,
-        valid_loss: valid.as_ref().map(|v| v.loss),
-        valid_accuracy: valid.as_ref().map(|v| v.accuracy),
-        valid_metrics: valid.map(|v| v.extra.into_iter().collect()).unwrap_or_default(),
-        samples_per_second: seen as f64 / seconds.max(1e-9),
-        seconds,
-    });
-    write_metrics_csv(&paths.metrics_csv(), &state.history)?;
-    write_curves(&paths.curves(), &state.history);
-    if !(epoch.is_multiple_of(cfg.train.checkpoint_every) || epoch == epochs) {
-        return Ok(None);
-    }
-    let failed = |reason| KilnError::Checkpoint { path: paths.checkpoints(), reason };
-    let model_bytes = checkpoint::model_bytes(model).map_err(failed)?;
-    let optim_bytes = optimizer.state_bytes().map_err(failed)?;
-    Ok(Some(checkpoint::save(&paths.checkpoints(), state, &model_bytes, &optim_bytes)?))
-}
-
-/// The error for a NaN or infinite loss, saying where the last good checkpoint is.
-pub(crate) fn non_finite_loss(
+/// The error for a NaN or infinite figure, saying where the last good checkpoint is.
+fn non_finite(
+    name: &str,
     value: f64,
-    epoch: usize,
-    step: usize,
+    (epoch, step): (usize, usize),
+    log_every: usize,
     last_checkpoint: Option<&Path>,
     paths: &RunPaths,
 ) -> KilnError {
@@ -227,7 +314,8 @@ pub(crate) fn non_finite_loss(
         ),
         None => "No checkpoint was written before it; lower optim.lr or set optim.grad_clip and start again.".into(),
     };
-    KilnError::NonFiniteLoss { value, epoch, step, kept }
+    let figure = format!("the training figure '{name}' (read every {log_every} steps and at epoch ends)");
+    KilnError::NonFiniteLoss { figure, value, epoch, step, kept }
 }
 
 /// Plots through a temporary file; a failed plot never fails the run.
@@ -238,9 +326,4 @@ fn write_curves(path: &Path, history: &[EpochRecord]) {
     } else {
         let _ = std::fs::remove_file(&tmp);
     }
-}
-
-/// The augmentation seed of batch `index` of `epoch`: independent of when the run was resumed.
-pub(crate) fn batch_seed(seed: u64, epoch: usize, index: usize) -> u64 {
-    seed ^ ((epoch as u64) << 32 | index as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93)
 }

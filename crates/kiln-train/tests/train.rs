@@ -90,6 +90,9 @@ mod heads;
 #[path = "train/ddp.rs"]
 mod ddp;
 
+#[path = "train/tasks.rs"]
+mod tasks;
+
 fn config(text: &str) -> Result<ExperimentConfig, KilnError> {
     Ok(parse_experiment(text, "exp.toml", &[])?)
 }
@@ -299,7 +302,7 @@ mod registry {
     /// Builds a registered model for 1×32×32 images and 10 classes, and runs one batch through it.
     struct Forward;
 
-    impl<B: burn::tensor::backend::AutodiffBackend> kiln_train::registry::ClassifierTask<B> for Forward {
+    impl<B: burn::tensor::backend::AutodiffBackend> kiln_train::task::classification::ClassifierJob<B> for Forward {
         type Output = [usize; 2];
         fn run<M>(self, model: M) -> [usize; 2]
         where
@@ -325,7 +328,7 @@ mod registry {
             if entry.fixed_size {
                 params.insert("image_size".into(), toml::Value::Integer(32));
             }
-            let dims = kiln_train::registry::with_classifier::<A, _>(
+            let dims = kiln_train::task::classification::with_classifier::<A, _>(
                 entry.name,
                 &params,
                 &Default::default(),
@@ -358,7 +361,7 @@ mod backends {
     use kiln_data::{ImageBatcher, MnistDataset, MnistSplit};
     use kiln_losses::CrossEntropyConfig;
     use kiln_train::backend::{built_backends, dispatch, BackendTask};
-    use kiln_train::checkpoint::{load_model_bytes, model_bytes};
+    use kiln_train::checkpoint::{load_module_bytes, module_bytes};
     use kiln_vision::{LeNet5, LeNet5Config};
 
     /// One forward, backward and SGD step of LeNet-5 from the given weights on 32 real digits.
@@ -369,7 +372,7 @@ mod backends {
     impl BackendTask for OneStep {
         type Output = (f32, Vec<f32>);
         fn run<B: AutodiffBackend>(self, device: B::Device, _: &'static str) -> (f32, Vec<f32>) {
-            let model: LeNet5<B> = load_model_bytes(LeNet5Config::new().init(&device), self.weights, &device).unwrap();
+            let model: LeNet5<B> = load_module_bytes(LeNet5Config::new().init(&device), self.weights).unwrap();
             let test = MnistDataset::load(&mnist_root(), MnistSplit::Test, Some(32)).unwrap();
             let batch = ImageBatcher::mnist().host_batch(&test, &(0..32).collect::<Vec<_>>()).to_device::<B>(&device);
             let loss = CrossEntropyConfig::new().init(&device).forward(model.forward(batch.images), batch.targets);
@@ -384,7 +387,7 @@ mod backends {
     fn every_built_backend_takes_the_same_training_step() {
         let device = Default::default();
         let initial: LeNet5<burn::backend::NdArray> = LeNet5Config::new().init(&device);
-        let weights = model_bytes(&initial).unwrap();
+        let weights = module_bytes(&initial).unwrap();
         let (reference_loss, reference) = dispatch("ndarray", OneStep { weights: weights.clone() }).unwrap();
         // Independent sanity: an untrained 10-way classifier is near chance, loss ≈ ln 10.
         assert!((reference_loss - 10f32.ln()).abs() < 0.5, "initial loss {reference_loss}");
@@ -426,16 +429,11 @@ mod resume {
             .collect()
     }
 
-    fn weights(bytes: Vec<u8>) -> Vec<f32> {
+    fn weights(ck: &checkpoint::CheckpointReader) -> Vec<f32> {
         type B = burn::backend::NdArray;
         let device = Default::default();
-        let model = kiln_train::checkpoint::load_model_bytes(
-            kiln_vision::LeNet5Config::new().init::<B>(&device),
-            bytes,
-            &device,
-        )
-        .unwrap();
-        flat_weights(&model)
+        let model = kiln_vision::EmbeddingClassifier::new(kiln_vision::LeNet5Config::new().init::<B>(&device), None);
+        flat_weights(&ck.module("model", model).unwrap())
     }
 
     #[test]
@@ -455,7 +453,7 @@ mod resume {
         let a = checkpoint::latest(&Path::new(&whole.run_dir).join("checkpoints")).unwrap().unwrap();
         let b = checkpoint::latest(&killed.join("checkpoints")).unwrap().unwrap();
         assert_eq!(b.state.epoch, 2);
-        assert!(weights(a.model) == weights(b.model), "resumed weights differ from the uninterrupted run's");
+        assert!(weights(&a) == weights(&b), "resumed weights differ from the uninterrupted run's");
         assert_eq!(whole.metrics, resumed.metrics);
         assert_eq!(metrics_without_timings(Path::new(&whole.run_dir)), metrics_without_timings(&killed));
     }
@@ -582,7 +580,7 @@ mod divergence {
         let summary: serde_json::Value =
             serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
         assert_eq!(summary["status"], "diverged");
-        assert!(run.join("checkpoints/epoch-0001/model.bin").is_file());
+        assert!(run.join("checkpoints/epoch-0001/model.safetensors").is_file());
     }
 }
 
@@ -647,3 +645,41 @@ mod reproduce {
         assert!(v.pass && v.target == 0.95 && v.paper == 0.99);
     }
 }
+
+mod cadence {
+    use super::*;
+    use kiln_train::progress::Silent;
+    use kiln_train::run::run_experiment;
+
+    /// Reading the figures every step or only at the epoch's end changes nothing but when the
+    /// host looks: the same run gives the same records either way.
+    #[test]
+    fn figures_do_not_depend_on_how_often_they_are_read() {
+        let out = tempfile::tempdir().unwrap();
+        let runs: Vec<_> = ["log_every = 1", "log_every = 1000"]
+            .iter()
+            .map(|every| {
+                let mut cfg = config(&experiment_toml(out.path(), "ndarray", every)).unwrap();
+                cfg.train.epochs = 1;
+                run_experiment(&cfg, None, &mut Silent).unwrap()
+            })
+            .collect();
+        assert_eq!(runs[0].metrics, runs[1].metrics);
+        let e = config(&experiment_toml(out.path(), "ndarray", "log_every = 0")).unwrap_err();
+        assert!(e.to_string().contains("train.log_every must be at least 1"), "{e}");
+    }
+
+    #[test]
+    fn a_negative_reproduce_tolerance_is_refused_when_the_file_is_loaded() {
+        let out = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{}\n[reproduce]\nmetric = \"test/accuracy\"\npaper = 0.99\ntolerance = -0.01\nsource = \"x\"\n",
+            experiment_toml(out.path(), "ndarray", "")
+        );
+        let e = config(&text).unwrap_err();
+        assert!(e.to_string().contains("reproduce.tolerance must be a non-negative number"), "{e}");
+    }
+}
+
+#[path = "train/segmentation.rs"]
+mod segmentation;

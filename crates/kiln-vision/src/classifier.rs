@@ -1,6 +1,7 @@
 use burn::prelude::*;
 
 use crate::Complexity;
+use crate::VisionError;
 
 /// A network that maps images `[N, C, H, W]` to class logits `[N, K]`.
 ///
@@ -16,6 +17,12 @@ pub trait ImageClassifier<B: Backend> {
         self.logits(images)
     }
 
+    /// Tells step-dependent parts of the model which optimizer step comes next (0-based): a margin
+    /// head's annealed λ. Plain classifiers have none.
+    fn set_step(&mut self, step: usize) {
+        let _ = step;
+    }
+
     /// The embedding `[N, D]` a separate head classifies, for models that have one (angular
     /// statistics of margin losses); `None` for plain classifiers.
     fn embeddings(&self, images: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
@@ -24,7 +31,7 @@ pub trait ImageClassifier<B: Backend> {
     }
 
     /// Side in input pixels of the region one unit of the last feature map sees, for models
-    /// whose geometry is known to the receptive-field calculator ([`crate::boxes::receptive_field`]).
+    /// whose geometry is known to the receptive-field calculator ([`crate::receptive_field::receptive_field`]).
     fn receptive_field(&self) -> Option<usize> {
         None
     }
@@ -34,7 +41,7 @@ pub trait ImageClassifier<B: Backend> {
 
     /// Says why images of `[C, H, W]` cannot go through the network, for models built for one
     /// size; the default accepts any input.
-    fn check_input(&self, input: [usize; 3]) -> Result<(), String> {
+    fn check_input(&self, input: [usize; 3]) -> Result<(), VisionError> {
         let _ = input;
         Ok(())
     }

@@ -6,6 +6,7 @@
 use burn::prelude::*;
 use kiln_losses::margin::MarginHead;
 
+use crate::VisionError;
 use crate::{Complexity, ImageClassifier};
 
 /// `backbone` maps images to `[N, D]`; `head` (when present) maps those to `[N, K]`.
@@ -53,6 +54,12 @@ impl<B: Backend, M: Module<B> + ImageClassifier<B>> ImageClassifier<B> for Embed
         }
     }
 
+    fn set_step(&mut self, step: usize) {
+        if let Some(head) = &mut self.head {
+            head.set_step(step);
+        }
+    }
+
     fn embeddings(&self, images: Tensor<B, 4>) -> Option<Tensor<B, 2>> {
         self.head.as_ref().map(|_| self.backbone.logits(images))
     }
@@ -77,7 +84,7 @@ impl<B: Backend, M: Module<B> + ImageClassifier<B>> ImageClassifier<B> for Embed
         self.backbone.receptive_field()
     }
 
-    fn check_input(&self, input: [usize; 3]) -> Result<(), String> {
+    fn check_input(&self, input: [usize; 3]) -> Result<(), VisionError> {
         self.backbone.check_input(input)
     }
 }

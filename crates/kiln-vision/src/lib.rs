@@ -9,18 +9,18 @@ pub mod blocks;
 pub mod boxes;
 pub mod classifier;
 pub mod complexity;
-pub mod dilated_cnn;
 pub mod embedding_classifier;
-pub mod lenet5;
-pub mod mnist_cnn;
+pub mod error;
+pub mod receptive_field;
 pub mod scaling;
-pub mod spp_net;
+pub mod segmentation;
 
 pub use activation::Activation;
+pub use backbones::{
+    DilatedCnn, DilatedCnnConfig, LeNet5, LeNet5Config, MnistCnn, MnistCnnConfig, SppNet, SppNetConfig, Subsampling,
+};
 pub use classifier::ImageClassifier;
 pub use complexity::{Complexity, ShapeTrace};
-pub use dilated_cnn::{DilatedCnn, DilatedCnnConfig};
 pub use embedding_classifier::EmbeddingClassifier;
-pub use lenet5::{LeNet5, LeNet5Config, Subsampling};
-pub use mnist_cnn::{MnistCnn, MnistCnnConfig};
-pub use spp_net::{SppNet, SppNetConfig};
+pub use error::VisionError;
+pub use receptive_field::{receptive_field, RfLayer, RfStats};

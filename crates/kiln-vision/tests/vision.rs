@@ -86,6 +86,7 @@ mod boxes {
     use burn::backend::{Autodiff, NdArray};
     use burn::prelude::*;
     use kiln_vision::boxes::*;
+    use kiln_vision::receptive_field::{receptive_field, RfLayer};
 
     type F = NdArray<f64>;
 
@@ -307,3 +308,43 @@ mod boxes {
 mod blocks;
 #[path = "vision/zoo.rs"]
 mod zoo;
+
+mod segmentation {
+    use burn::backend::{Autodiff, NdArray};
+    use burn::prelude::*;
+    use burn::tensor::module::interpolate;
+    use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+    use kiln_vision::segmentation::{upsample_bilinear, DeepLabConfig, FcnConfig, SemanticSegmenter};
+
+    #[test]
+    fn upsampling_matches_burns_bilinear_interpolation_and_differentiates_on_ndarray() {
+        let device = Default::default();
+        let values: Vec<f32> = (0..2 * 3 * 8 * 6).map(|i| ((i * 29 % 23) as f32 - 11.0) / 7.0).collect();
+        let x = Tensor::<NdArray, 4>::from_data(TensorData::new(values, [2, 3, 8, 6]), &device);
+        let ours: Vec<f32> = upsample_bilinear(x.clone(), [64, 45]).into_data().to_vec().unwrap();
+        let options = InterpolateOptions { mode: InterpolateMode::Bilinear, align_corners: false };
+        let burns: Vec<f32> = interpolate(x, [64, 45], options).into_data().to_vec().unwrap();
+        let worst = ours.iter().zip(&burns).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-5, "largest difference {worst}");
+        // Each output is a convex combination: gradients of the sum are the column sums, and
+        // they add up to the number of outputs.
+        let x = Tensor::<Autodiff<NdArray>, 4>::ones([1, 1, 2, 2], &device).require_grad();
+        let grads = upsample_bilinear(x.clone(), [4, 4]).sum().backward();
+        let g: Vec<f32> = x.grad(&grads).unwrap().into_data().to_vec().unwrap();
+        assert!((g.iter().sum::<f32>() - 16.0).abs() < 1e-5 && g.iter().all(|v| (v - 4.0).abs() < 1e-5), "{g:?}");
+    }
+
+    #[test]
+    fn both_networks_score_every_pixel_of_any_size_and_refuse_what_the_stem_cannot_take() {
+        let device = Default::default();
+        let fcn = FcnConfig::new().with_width(4).init::<NdArray>(&device);
+        let deeplab = DeepLabConfig::new().with_width(4).with_aspp_channels(8).init::<NdArray>(&device);
+        let x = Tensor::<NdArray, 4>::zeros([1, 1, 40, 24], &device);
+        assert_eq!(fcn.pixel_logits(x.clone()).dims(), [1, 11, 40, 24]);
+        assert_eq!(deeplab.pixel_logits(x).dims(), [1, 11, 40, 24]);
+        assert_eq!((fcn.classes(), deeplab.classes()), (11, 11));
+        assert!(fcn.check_input([1, 4, 64]).unwrap_err().to_string().contains("at least 8×8"));
+        assert!(deeplab.check_input([3, 64, 64]).unwrap_err().to_string().contains("1-channel"));
+        assert!(DeepLabConfig::new().with_aspp_rates(vec![0]).validate().is_err());
+    }
+}

@@ -53,6 +53,14 @@ impl<B: Backend> MarginHead<B> {
         }
     }
 
+    /// Tells a head with a schedule (L-Softmax's and SphereFace's annealed λ) which optimizer step
+    /// comes next; the others have none.
+    pub fn set_step(&mut self, iteration: usize) {
+        if let Self::LSoftmax(head) = self {
+            head.set_step(iteration);
+        }
+    }
+
     /// Number of classes `K` (every head stores its weights `[D, K]`).
     pub fn classes(&self) -> usize {
         match self {

@@ -67,15 +67,16 @@ pub fn parse_experiment(text: &str, file: &str, overrides: &[Override]) -> Resul
         })?
     };
     validate(&config).map_err(|message| ConfigError::plain(file, message))?;
-    let located = |section: &'static str| {
-        move |p: crate::registry::ParamProblem| {
-            let key = p.key.as_deref().unwrap_or("name");
-            ConfigError { file: file.to_string(), line: line_of_key(text, section, key), message: p.message }
-        }
-    };
-    let shape = crate::registry::check_params(&config.model.name, &config.model.params).map_err(located("model"))?;
-    crate::loss::check_loss(&config.loss, &shape).map_err(located("loss"))?;
-    crate::metrics::check_metrics(&config.metrics, &shape).map_err(located("metrics"))?;
+    // Each task checks its own [model], [data], [loss] and [metrics].
+    let entry = crate::task::entry(&config.task.name).map_err(|message| ConfigError {
+        file: file.to_string(),
+        line: line_of_key(text, "task", "name"),
+        message,
+    })?;
+    (entry.check)(&config).map_err(|p| {
+        let key = p.problem.key.as_deref().unwrap_or("name");
+        ConfigError { file: file.to_string(), line: line_of_key(text, p.section, key), message: p.problem.message }
+    })?;
     Ok(config)
 }
 
@@ -101,6 +102,7 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
         ("ddp.nodes", c.ddp.nodes),
         ("ddp.tree_arity", c.ddp.tree_arity as usize),
         ("train.checkpoint_every", c.train.checkpoint_every),
+        ("train.log_every", c.train.log_every),
     ];
     if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
         return Err(format!("{key} must be at least 1"));
@@ -123,6 +125,14 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     }
     if c.data.eval_sizes.contains(&0) {
         return Err(format!("data.eval_sizes must be positive sizes, got {:?}", c.data.eval_sizes));
+    }
+    if let Some(r) = &c.reproduce {
+        if !(r.tolerance >= 0.0 && r.tolerance.is_finite()) {
+            return Err(format!("reproduce.tolerance must be a non-negative number, got {}", r.tolerance));
+        }
+        if !r.paper.is_finite() || r.expected.is_some_and(|e| !e.is_finite()) {
+            return Err("reproduce.paper and reproduce.expected must be finite numbers".into());
+        }
     }
     if c.data.limit == Some(0) {
         return Err("data.limit must be at least 1 (leave it out to use every example)".into());

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
     pub experiment: ExperimentSection,
+    /// What kind of model is trained; `classification` when left out.
+    #[serde(default)]
+    pub task: TaskSection,
     pub model: ModelSection,
     pub data: DataSection,
     #[serde(default)]
@@ -33,6 +36,20 @@ pub struct ExperimentSection {
     /// Runs are written to `<output_dir>/<name>/<timestamp>/`.
     #[serde(default = "default_output_dir")]
     pub output_dir: String,
+}
+
+/// `name` picks a task (see `kiln_train::task::TASKS`): `classification` or `segmentation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSection {
+    #[serde(default = "default_task")]
+    pub name: String,
+}
+
+impl Default for TaskSection {
+    fn default() -> Self {
+        Self { name: default_task() }
+    }
 }
 
 /// `name` picks a registered model; every other key is that model's parameter.
@@ -67,7 +84,7 @@ pub struct DataSection {
     pub eval_sizes: Vec<usize>,
 }
 
-/// `name` picks a loss (see `kiln_train::loss`); `label_smoothing` and `class_weights` apply to
+/// `name` picks a loss of the task (see `kiln_train::task::classification::loss`); `label_smoothing` and `class_weights` apply to
 /// every classification loss (all end in cross-entropy); the other keys are the chosen loss's parameters (a margin head's
 /// `scale`, `margin`, …), checked against its config when the file is loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,7 +108,7 @@ impl Default for LossSection {
 }
 
 /// Metrics computed on every validation and test pass besides loss and accuracy, by name
-/// (see `kiln_train::metrics`); they appear in the progress display, metrics.csv and summary.json.
+/// (see `kiln_train::task::classification::metrics`); they appear in the progress display, metrics.csv and summary.json.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSection {
@@ -202,6 +219,10 @@ pub struct TrainSection {
     /// Write a checkpoint every N epochs (the last epoch always gets one).
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
+    /// Read the training figures from the device (and check them for NaN) every N steps and at
+    /// the end of every epoch; between reads the device never waits for the host.
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
 }
 
 /// `devices = 2` (devices 0 and 1; on CPU backends both are the one CPU) or `devices = [0, 0]`.
@@ -312,6 +333,12 @@ pub struct ReproduceSection {
     pub source: String,
 }
 
+fn default_task() -> String {
+    "classification".into()
+}
+fn default_log_every() -> usize {
+    50
+}
 fn default_seed() -> u64 {
     42
 }

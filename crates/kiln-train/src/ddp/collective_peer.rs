@@ -15,10 +15,10 @@ use burn::prelude::*;
 use burn_collective::{CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
 
 use crate::error::{KilnError, Result};
+use crate::strategy::Reducer;
 
-/// Where the step's statistics travel inside the gradient container: after every parameter
-/// (parameters are numbered from 0, and burn-collective reduces in ParamId order).
-const STATS_ID: u64 = u64::MAX;
+/// The id a plain vector travels under inside burn-collective's gradient container.
+const VALUES_ID: u64 = u64::MAX;
 
 enum Request<B: Backend> {
     Register(B::Device, CollectiveConfig),
@@ -32,14 +32,15 @@ type Reply = std::result::Result<Option<GradientsParams>, CollectiveError>;
 /// keeps one server per backend type, and gradients are stored as inner tensors.
 pub struct CollectivePeer<B: Backend> {
     rank: usize,
+    world: usize,
     timeout: Duration,
     requests: SyncSender<Request<B>>,
     replies: Receiver<Reply>,
 }
 
 impl<B: Backend> CollectivePeer<B> {
-    /// Starts the side thread of global rank `rank`.
-    pub fn start(rank: usize, timeout: Duration) -> Self {
+    /// Starts the side thread of global rank `rank` of `world`.
+    pub fn start(rank: usize, world: usize, timeout: Duration) -> Self {
         let (requests, incoming) = sync_channel::<Request<B>>(1);
         let (answer, replies) = sync_channel::<Reply>(1);
         let id = PeerId::from(rank);
@@ -60,7 +61,7 @@ impl<B: Backend> CollectivePeer<B> {
                 }
             })
             .expect("the OS starts a thread");
-        Self { rank, timeout, requests, replies }
+        Self { rank, world, timeout, requests, replies }
     }
 
     /// Joins the collective; returns once every peer of every node has joined.
@@ -69,36 +70,9 @@ impl<B: Backend> CollectivePeer<B> {
             .map(|_| ())
     }
 
-    /// All-reduces `grads` and the step's statistics `stats` with `op` in one round.
-    pub fn all_reduce(
-        &self,
-        mut grads: GradientsParams,
-        stats: Tensor<B, 1>,
-        op: ReduceOperation,
-    ) -> Result<(GradientsParams, Tensor<B, 1>)> {
-        grads.register::<B, 1>(ParamId::from(STATS_ID), stats);
-        let mut reduced = self
-            .call(Request::AllReduce(grads, op), "exchanging gradients")?
-            .expect("an all-reduce answers with gradients");
-        let stats =
-            reduced.remove::<B, 1>(ParamId::from(STATS_ID)).expect("the statistics went round with the gradients");
-        Ok((reduced, stats))
-    }
-
-    /// Sums `values` over all peers: what [`super::replicas`] uses to copy rank 0's weights.
-    pub fn sum(&self, values: GradientsParams) -> Result<GradientsParams> {
-        Ok(self
-            .call(Request::AllReduce(values, ReduceOperation::Sum), "copying rank 0's weights")?
-            .expect("an all-reduce answers"))
-    }
-
     /// Leaves the collective; call only after this peer's last all-reduce.
     pub fn finish(&self) -> Result<()> {
         self.call(Request::Finish, "leaving").map(|_| ())
-    }
-
-    pub fn rank(&self) -> usize {
-        self.rank
     }
 
     fn call(&self, request: Request<B>, doing: &str) -> Result<Option<GradientsParams>> {
@@ -118,6 +92,31 @@ impl<B: Backend> CollectivePeer<B> {
             ))),
             Err(RecvTimeoutError::Disconnected) => Err(gone()),
         }
+    }
+}
+
+impl<B: Backend> Reducer<B> for CollectivePeer<B> {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn world(&self) -> usize {
+        self.world
+    }
+
+    fn mean_grads(&self, grads: GradientsParams) -> Result<GradientsParams> {
+        Ok(self
+            .call(Request::AllReduce(grads, ReduceOperation::Mean), "exchanging gradients")?
+            .expect("an all-reduce answers with gradients"))
+    }
+
+    fn sum(&self, values: Tensor<B, 1>) -> Result<Tensor<B, 1>> {
+        let mut packed = GradientsParams::new();
+        packed.register::<B, 1>(ParamId::from(VALUES_ID), values);
+        let mut reduced = self
+            .call(Request::AllReduce(packed, ReduceOperation::Sum), "summing figures or weights")?
+            .expect("an all-reduce answers");
+        Ok(reduced.remove::<B, 1>(ParamId::from(VALUES_ID)).expect("the values went round"))
     }
 }
 

@@ -6,12 +6,11 @@
 //! weights are copied to everyone before the first step.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
-use super::collective_peer::CollectivePeer;
 use crate::error::Result;
+use crate::strategy::Reducer;
 
 /// Gives the parameters of `model` the ids 0, 1, 2, … in module order: the same on every node.
 pub fn number_parameters<B: Backend, M: Module<B>>(model: M) -> M {
@@ -27,45 +26,44 @@ pub fn number_parameters<B: Backend, M: Module<B>>(model: M) -> M {
 }
 
 /// Replaces every float tensor of `model` (parameters and running statistics) by global rank
-/// 0's: rank 0 contributes its values, every other peer zeros, and the sum is exact.
-pub fn copy_from_rank0<B, M>(model: M, peer: &CollectivePeer<B::InnerBackend>) -> Result<M>
+/// 0's: rank 0 contributes its values, every other peer zeros, and the sum is exact. All tensors
+/// travel flattened in one vector, in module order.
+pub fn copy_from_rank0<B, M>(model: M, reducer: &dyn Reducer<B::InnerBackend>) -> Result<M>
 where
     B: AutodiffBackend,
     M: Module<B>,
 {
-    // Keyed by position in module order, not by ParamId: running statistics keep Burn's random ids.
-    struct Gather {
-        values: GradientsParams,
-        position: u64,
+    struct Gather<B: AutodiffBackend> {
+        values: Vec<Tensor<B::InnerBackend, 1>>,
         root: bool,
     }
-    impl<B: AutodiffBackend> ModuleVisitor<B> for Gather {
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Gather<B> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            let value = param.val().inner();
-            let value = if self.root { value } else { value.zeros_like() };
-            self.values.register::<B::InnerBackend, D>(ParamId::from(self.position), value);
-            self.position += 1;
+            let value = param.val().inner().flatten::<1>(0, D - 1);
+            self.values.push(if self.root { value } else { value.zeros_like() });
         }
     }
-    struct Scatter {
-        values: GradientsParams,
-        position: u64,
+    struct Scatter<B: AutodiffBackend> {
+        values: Tensor<B::InnerBackend, 1>,
+        offset: usize,
     }
-    impl<B: AutodiffBackend> ModuleMapper<B> for Scatter {
+    impl<B: AutodiffBackend> ModuleMapper<B> for Scatter<B> {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
             let (id, old, mapper) = param.consume();
-            let value = self
-                .values
-                .remove::<B::InnerBackend, D>(ParamId::from(self.position))
-                .expect("the same module is visited and mapped in the same order");
-            self.position += 1;
+            let shape = old.shape();
+            let n = shape.num_elements();
+            let value = self.values.clone().slice(self.offset..self.offset + n).reshape(shape);
+            self.offset += n;
             let value = Tensor::from_inner(value);
             let value = if old.is_require_grad() { value.require_grad() } else { value };
             Param::from_mapped_value(id, value, mapper)
         }
     }
-    let mut gather = Gather { values: GradientsParams::new(), position: 0, root: peer.rank() == 0 };
+    let mut gather = Gather::<B> { values: Vec::new(), root: reducer.rank() == 0 };
     model.visit(&mut gather);
-    let values = peer.sum(gather.values)?;
-    Ok(model.map(&mut Scatter { values, position: 0 }))
+    if gather.values.is_empty() {
+        return Ok(model);
+    }
+    let values = reducer.sum(Tensor::cat(gather.values, 0))?;
+    Ok(model.map(&mut Scatter::<B> { values, offset: 0 }))
 }

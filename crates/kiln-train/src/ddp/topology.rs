@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use burn_collective::{AllReduceStrategy, CollectiveConfig};
 
-use crate::config::{AllReduceName, ExperimentConfig};
+use crate::config::{AllReduceName, DdpSection, Devices, ExperimentConfig};
 use crate::error::{KilnError, Result};
 
 /// The peers of a run: `local_peers` in each of `nodes` processes.
@@ -17,8 +17,8 @@ pub struct Topology {
 }
 
 impl Topology {
-    pub fn new(cfg: &ExperimentConfig) -> Self {
-        Self { local_peers: cfg.train.devices.count(), nodes: cfg.ddp.nodes, node_rank: cfg.ddp.node_rank }
+    pub fn new(devices: &Devices, ddp: &DdpSection) -> Self {
+        Self { local_peers: devices.count(), nodes: ddp.nodes, node_rank: ddp.node_rank }
     }
 
     /// Peers across all nodes. Every node runs the same number of local peers.
@@ -65,15 +65,14 @@ pub fn parse_host_port(key: &str, text: &str) -> Result<(String, u16)> {
 
 /// burn-collective's configuration for this process: local strategy, and for several nodes the
 /// orchestrator and this node's data-service address.
-pub fn collective_config(cfg: &ExperimentConfig) -> Result<CollectiveConfig> {
-    let d = &cfg.ddp;
+pub fn collective_config(devices: &Devices, d: &DdpSection) -> Result<CollectiveConfig> {
     let strategy = |name: AllReduceName| match name {
         AllReduceName::Centralized => AllReduceStrategy::Centralized,
         AllReduceName::Tree => AllReduceStrategy::Tree(d.tree_arity),
         AllReduceName::Ring => AllReduceStrategy::Ring,
     };
     let local = CollectiveConfig::default()
-        .with_num_devices(cfg.train.devices.count())
+        .with_num_devices(devices.count())
         .with_local_all_reduce_strategy(strategy(d.local_all_reduce));
     if d.nodes == 1 {
         return Ok(local);

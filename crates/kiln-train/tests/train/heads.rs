@@ -6,9 +6,9 @@ use std::path::Path;
 use burn::backend::NdArray;
 use burn::prelude::*;
 use kiln_train::config::{parse_experiment, MetricsSection};
-use kiln_train::metrics::ClassificationMetrics;
 use kiln_train::progress::Silent;
 use kiln_train::run::run_experiment;
+use kiln_train::task::classification::metrics::ClassificationMetrics;
 
 use super::experiment_toml;
 

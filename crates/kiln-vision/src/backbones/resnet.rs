@@ -10,7 +10,7 @@ use crate::blocks::{
     ConvNormActConfig,
 };
 use crate::complexity::ShapeTrace;
-use crate::{Complexity, ImageClassifier};
+use crate::{Complexity, ImageClassifier, VisionError};
 
 /// ```
 /// use burn::backend::NdArray;
@@ -93,10 +93,10 @@ impl ResNetConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), VisionError> {
         resnet_layout(self.depth)
             .map(drop)
-            .ok_or_else(|| format!("depth {} is not one of 18, 34, 50, 101, 152", self.depth))
+            .ok_or_else(|| VisionError::Config(format!("depth {} is not one of 18, 34, 50, 101, 152", self.depth)))
     }
 }
 

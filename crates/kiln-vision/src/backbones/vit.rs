@@ -9,6 +9,7 @@ use burn::prelude::*;
 
 use crate::blocks::{PatchEmbedding, PatchEmbeddingConfig};
 use crate::complexity::ShapeTrace;
+use crate::VisionError;
 use crate::{Complexity, ImageClassifier};
 
 /// ```
@@ -58,12 +59,15 @@ impl VitConfig {
         Self::new()
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), VisionError> {
         if self.image_size % self.patch_size != 0 {
-            return Err(format!("image_size {} is not a multiple of patch_size {}", self.image_size, self.patch_size));
+            return Err(VisionError::Config(format!(
+                "image_size {} is not a multiple of patch_size {}",
+                self.image_size, self.patch_size
+            )));
         }
         if self.dim % self.heads != 0 {
-            return Err(format!("dim {} is not divisible by heads {}", self.dim, self.heads));
+            return Err(VisionError::Config(format!("dim {} is not divisible by heads {}", self.dim, self.heads)));
         }
         Ok(())
     }
@@ -108,11 +112,11 @@ impl<B: Backend> ImageClassifier<B> for Vit<B> {
         self.forward(images)
     }
 
-    fn check_input(&self, input: [usize; 3]) -> Result<(), String> {
+    fn check_input(&self, input: [usize; 3]) -> Result<(), VisionError> {
         let [_, channels, patch, _] = self.embedding.projection.weight.dims();
         let side = patch * (((self.embedding.tokens() - 1) as f64).sqrt() as usize);
         if input != [channels, side, side] {
-            return Err(format!(
+            return Err(VisionError::Input(format!(
                 "this ViT is built for {channels}×{side}×{side} images (position embeddings for {} patches) but the \
                  data is {}×{}×{}: set image_size = {} and in_channels = {} in [model]",
                 self.embedding.tokens() - 1,
@@ -121,7 +125,7 @@ impl<B: Backend> ImageClassifier<B> for Vit<B> {
                 input[2],
                 input[1],
                 input[0]
-            ));
+            )));
         }
         Ok(())
     }

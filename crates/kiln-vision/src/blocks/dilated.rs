@@ -7,15 +7,15 @@ use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 
 use crate::blocks::{ConvNormAct, ConvNormActConfig};
-use crate::boxes::RfLayer;
 use crate::complexity::{ShapeTrace, Traceable};
+use crate::receptive_field::RfLayer;
 use crate::Activation;
 
 /// ```
 /// use burn::backend::NdArray;
 /// use burn::prelude::*;
 /// use kiln_vision::blocks::DilatedStackConfig;
-/// use kiln_vision::boxes::receptive_field;
+/// use kiln_vision::receptive_field::receptive_field;
 /// let stack = DilatedStackConfig::new(3, 16).init::<NdArray>(&Default::default());
 /// let y = stack.forward(Tensor::zeros([1, 3, 21, 17], &Default::default()));
 /// assert_eq!(y.dims(), [1, 16, 21, 17]);
@@ -66,7 +66,7 @@ impl<B: Backend> DilatedStack<B> {
     }
 
     /// The layers' geometry, read from the convolutions themselves, for
-    /// [`crate::boxes::receptive_field`].
+    /// [`crate::receptive_field::receptive_field`].
     pub fn receptive_field_layers(&self) -> Vec<RfLayer> {
         self.layers
             .iter()

@@ -1,6 +1,5 @@
 //! Box operations for detection: formats, overlap measures (IoU, GIoU, DIoU, CIoU) as pairwise
-//! matrices and as losses, non-maximum suppression (plain, class-aware, Soft-NMS, DIoU-NMS),
-//! and receptive-field arithmetic.
+//! matrices and as losses, and non-maximum suppression (plain, class-aware, Soft-NMS, DIoU-NMS).
 //!
 //! Tensor boxes are `[N, 4]`; overlap functions take `xyxy` (x1, y1, x2, y2) corners.
 
@@ -8,11 +7,9 @@ mod format;
 mod iou;
 mod loss;
 mod nms;
-mod receptive_field;
 
 pub use format::{box_area, convert, BoxFormat};
 pub use iou::{paired_overlap, pairwise_overlap, Overlap};
 pub use kiln_losses::Reduction;
 pub use loss::{IouLoss, IouLossConfig};
 pub use nms::{batched_nms, diou_nms, nms, soft_nms, SoftNmsConfig, SoftNmsDecay};
-pub use receptive_field::{receptive_field, RfLayer, RfStats};

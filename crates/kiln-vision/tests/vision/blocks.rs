@@ -6,8 +6,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use kiln_vision::blocks::*;
-use kiln_vision::boxes::receptive_field;
 use kiln_vision::complexity::{trainable_parameters, Traceable};
+use kiln_vision::receptive_field::receptive_field;
 use kiln_vision::ShapeTrace;
 
 type B = NdArray;
