@@ -39,7 +39,11 @@ pub fn evaluate_run(
 ) -> Result<BTreeMap<String, f64>> {
     let (cfg, ck) = open_run(run_dir, backend)?;
     let data = TaskData::load(&cfg)?;
-    dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) })?
+    match dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) })??
+    {
+        Outcome::Figures(figures) => Ok(figures),
+        Outcome::Prediction(_) => unreachable!("an evaluation answers with figures"),
+    }
 }
 
 /// Applies the newest checkpoint in `run_dir` to `input`, writing `output` (a segmentation
@@ -48,8 +52,17 @@ pub fn predict_run(run_dir: &Path, input: &Path, output: &Path, backend: Option<
     let (cfg, ck) = open_run(run_dir, backend)?;
     let data = TaskData::load(&cfg)?;
     let action = Action::Predict { input, output };
-    let result = dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action })??;
-    Ok(result.into_iter().next().map(|(line, _)| line).unwrap_or_default())
+    match dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action })?? {
+        Outcome::Prediction(line) => Ok(line),
+        Outcome::Figures(_) => unreachable!("a prediction answers with its description"),
+    }
+}
+
+/// What an [`Action`] gives back.
+enum Outcome {
+    Figures(BTreeMap<String, f64>),
+    /// The task's one-line description of what it predicted.
+    Prediction(String),
 }
 
 enum Action<'a> {
@@ -65,7 +78,7 @@ struct OnBackend<'a> {
 }
 
 impl BackendTask for OnBackend<'_> {
-    type Output = Result<BTreeMap<String, f64>>;
+    type Output = Result<Outcome>;
     fn run<B: AutodiffBackend>(self, device: B::Device, _backend: &'static str) -> Self::Output {
         let OnBackend { cfg, data, ck, action } = self;
         with_task::<B, _>(cfg, data, &device.clone(), FromCheckpoint { cfg, ck, action, device })
@@ -80,18 +93,14 @@ struct FromCheckpoint<'a, B: Backend> {
 }
 
 impl<B: AutodiffBackend> TaskJob<B> for FromCheckpoint<'_, B> {
-    /// Figures by key; for a prediction, its one-line description as the only key.
-    type Output = BTreeMap<String, f64>;
+    type Output = Outcome;
 
     fn run<T: Task<B>>(self, task: T, model: T::Model) -> Result<Self::Output> {
         let FromCheckpoint { cfg, ck, action, device } = self;
         let model = crate::ddp::number_parameters(model);
         let (model, _) = task.load(model, task.optimizers(), &ck, &device)?;
         match action {
-            Action::Predict { input, output } => {
-                let line = task.predict(&model, input, output, &device)?;
-                Ok(BTreeMap::from([(line, 0.0)]))
-            }
+            Action::Predict { input, output } => Ok(Outcome::Prediction(task.predict(&model, input, output, &device)?)),
             Action::Evaluate(observer) => {
                 let epochs = cfg.train.epochs;
                 let mut metrics = BTreeMap::new();
@@ -102,7 +111,7 @@ impl<B: AutodiffBackend> TaskJob<B> for FromCheckpoint<'_, B> {
                         metrics.extend(keyed(split.name(), &task.evaluate(&model, split, &mut ctx)?));
                     }
                 }
-                Ok(metrics)
+                Ok(Outcome::Figures(metrics))
             }
         }
     }
