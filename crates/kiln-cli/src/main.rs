@@ -260,15 +260,20 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                 println!("{}", serde_json::to_string_pretty(&models).expect("descriptions serialise"));
             } else {
                 let width = models.iter().map(|m| m.name.len()).max().unwrap_or(4);
-                println!("{:<width$} {:>12} {:>14}  {:<10} summary", "name", "parameters", "multiply-adds", "input");
+                println!(
+                    "{:<width$} {:>12} {:>14}  {:<10} {:<14} summary",
+                    "name", "parameters", "multiply-adds", "input", "task"
+                );
                 for m in models {
                     let input = format!("{}x{}x{}", m.input[0], m.input[1], m.input[2]);
-                    let (parameters, multiply_adds) = match (m.parameters, m.multiply_adds) {
-                        (Some(p), Some(macs)) => (p.to_string(), macs.to_string()),
-                        _ => ("-".into(), "-".into()),
-                    };
+                    let count = |n: Option<String>| n.unwrap_or_else(|| "-".into());
+                    let parameters = count(m.parameters.map(|p| p.to_string()));
+                    let multiply_adds = count(m.multiply_adds.map(|p| p.to_string()));
                     let summary = m.unavailable.map(|why| format!("not for this input: {why}")).unwrap_or(m.summary);
-                    println!("{:<width$} {parameters:>12} {multiply_adds:>14}  {input:<10} {summary}", m.name);
+                    println!(
+                        "{:<width$} {parameters:>12} {multiply_adds:>14}  {input:<10} {:<14} {summary}",
+                        m.name, m.task
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ pub mod classifier;
 pub mod complexity;
 pub mod embedding_classifier;
 pub mod error;
+pub mod family;
 pub mod receptive_field;
 pub mod scaling;
 pub mod segmentation;

@@ -19,9 +19,9 @@ use burn::tensor::backend::AutodiffBackend;
 
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::config::ExperimentConfig;
+use crate::config::ParamProblem;
 use crate::error::{KilnError, Result};
 use crate::figures::Figures;
-use crate::registry::ParamProblem;
 
 pub use context::{EvalContext, EvalPass, StepContext};
 
@@ -232,7 +232,7 @@ pub fn with_task<B: AutodiffBackend, J: TaskJob<B>>(
             device,
             classification::Assemble { cfg, data, job },
         )?,
-        TaskData::Segmentation(data) => segmentation::with_segmenter::<B, _>(
+        TaskData::Segmentation(data) => crate::registry::with_segmenter_model::<B, _>(
             &cfg.model.name,
             &cfg.model.params,
             device,

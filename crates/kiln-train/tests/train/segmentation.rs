@@ -60,7 +60,12 @@ fn segmentation_sections_are_checked_by_the_task_where_they_are_written() {
     let e = error(&ok.replace("width = 4", "widht = 4"));
     assert!(e.contains("unknown key 'widht' in [model]; did you mean 'width'?") && e.contains("exp.toml:12"), "{e}");
     let e = error(&ok.replace("name = \"fcn\"", "name = \"lenet5\""));
-    assert!(e.contains("unknown segmentation model 'lenet5' (registered: fcn, deeplab)"), "{e}");
+    assert!(e.contains("model 'lenet5' is a classification model; [task] name = \"classification\" trains it"), "{e}");
+    let e = error(&ok.replace("name = \"fcn\"", "name = \"deeplap\""));
+    assert!(
+        e.contains("unknown segmentation model 'deeplap' (registered: fcn, deeplab); did you mean 'deeplab'?"),
+        "{e}"
+    );
     let e = error(&format!("{ok}\n[metrics]\nnames = [\"mean_iu\"]\n"));
     assert!(e.contains("did you mean 'mean_iou'?"), "{e}");
     let e = error(&format!("{ok}\n[metrics]\nnames = [\"macro_f1\"]\n"));

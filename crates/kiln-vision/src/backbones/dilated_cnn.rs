@@ -6,8 +6,11 @@
 use burn::prelude::*;
 
 use crate::blocks::{ClassifierHead, ClassifierHeadConfig, DilatedStack, DilatedStackConfig};
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, DIGIT_INPUT};
 use crate::receptive_field::receptive_field;
+use crate::VisionError;
 use crate::{Complexity, ImageClassifier, ShapeTrace};
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -67,5 +70,30 @@ impl<B: Backend> ImageClassifier<B> for DilatedCnn<B> {
 
     fn receptive_field(&self) -> Option<usize> {
         receptive_field(&self.stack.receptive_field_layers()).last().map(|rf| rf.size)
+    }
+}
+
+impl ModelFamily for DilatedCnnConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "dilated_cnn",
+        "Dilated 3×3 stack (Yu & Koltun 2016) + global pooling; dilations [1, 1, 1, 1] is the plain stack",
+        DIGIT_INPUT,
+        DilatedCnnConfig::new,
+    )];
+
+    fn check(&self) -> Result<(), VisionError> {
+        if self.dilations.is_empty() || self.dilations.contains(&0) {
+            return Err(VisionError::Config(format!(
+                "dilations must be positive rates, one per layer, got {:?}",
+                self.dilations
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl ClassifierFamily for DilatedCnnConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

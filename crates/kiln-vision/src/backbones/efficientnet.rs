@@ -8,8 +8,10 @@ use burn::prelude::*;
 
 use crate::blocks::{ClassifierHead, ClassifierHeadConfig, ConvNormAct, ConvNormActConfig, MbConv, MbConvConfig};
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::scaling::{make_divisible, round_repeats};
 use crate::{Activation, Complexity, ImageClassifier};
+use burn::tensor::backend::AutodiffBackend;
 
 /// Table 1 (B0): expansion, kernel, first stride, output channels, repeats.
 const STAGES: [(usize, usize, usize, usize, usize); 7] = [
@@ -150,5 +152,64 @@ impl<B: Backend> ImageClassifier<B> for EfficientNet<B> {
 
     fn complexity(&self, input: [usize; 3]) -> Complexity {
         ShapeTrace::new(input).then(&self.stem).then(&self.blocks).then(&self.last).then(&self.head).finish()
+    }
+}
+
+impl ModelFamily for EfficientNetConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[
+        Variant::new(
+            "efficientnet_b0",
+            "EfficientNet-B0, Tan & Le 2019 (5,288,548 parameters)",
+            IMAGENET_INPUT,
+            || EfficientNetConfig::b(0),
+        ),
+        Variant::new(
+            "efficientnet_b1",
+            "EfficientNet-B1, compound-scaled B0 (7,794,184 parameters)",
+            [3, 240, 240],
+            || EfficientNetConfig::b(1),
+        ),
+        Variant::new(
+            "efficientnet_b2",
+            "EfficientNet-B2, compound-scaled B0 (9,109,994 parameters)",
+            [3, 260, 260],
+            || EfficientNetConfig::b(2),
+        ),
+        Variant::new(
+            "efficientnet_b3",
+            "EfficientNet-B3, compound-scaled B0 (12,233,232 parameters)",
+            [3, 300, 300],
+            || EfficientNetConfig::b(3),
+        ),
+        Variant::new(
+            "efficientnet_b4",
+            "EfficientNet-B4, compound-scaled B0 (19,341,616 parameters)",
+            [3, 380, 380],
+            || EfficientNetConfig::b(4),
+        ),
+        Variant::new(
+            "efficientnet_b5",
+            "EfficientNet-B5, compound-scaled B0 (30,389,784 parameters)",
+            [3, 456, 456],
+            || EfficientNetConfig::b(5),
+        ),
+        Variant::new(
+            "efficientnet_b6",
+            "EfficientNet-B6, compound-scaled B0 (43,040,704 parameters)",
+            [3, 528, 528],
+            || EfficientNetConfig::b(6),
+        ),
+        Variant::new(
+            "efficientnet_b7",
+            "EfficientNet-B7, compound-scaled B0 (66,347,960 parameters)",
+            [3, 600, 600],
+            || EfficientNetConfig::b(7),
+        ),
+    ];
+}
+
+impl ClassifierFamily for EfficientNetConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -6,7 +6,9 @@ use burn::prelude::*;
 
 use crate::blocks::{ClassifierHead, ClassifierHeadConfig, ConvNormAct, ConvNormActConfig, Inception, InceptionConfig};
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::{Complexity, ImageClassifier};
+use burn::tensor::backend::AutodiffBackend;
 
 /// Table 1's inception rows: in, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj; a
 /// stride-2 max-pool precedes stages 4 and 5.
@@ -125,5 +127,20 @@ impl<B: Backend> ImageClassifier<B> for GoogLeNet<B> {
             trace = trace.then(stage);
         }
         trace.then(&self.head).finish()
+    }
+}
+
+impl ModelFamily for GoogLeNetConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "googlenet",
+        "GoogLeNet / Inception v1 with batch norm, Szegedy et al. 2015 (6,624,904 parameters)",
+        IMAGENET_INPUT,
+        GoogLeNetConfig::new,
+    )];
+}
+
+impl ClassifierFamily for GoogLeNetConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

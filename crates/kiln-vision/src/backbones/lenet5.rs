@@ -12,8 +12,10 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, DIGIT_INPUT};
 use crate::VisionError;
 use crate::{Activation, Complexity, ImageClassifier, ShapeTrace};
+use burn::tensor::backend::AutodiffBackend;
 
 /// How S2 and S4 reduce resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,5 +118,20 @@ impl<B: Backend> ImageClassifier<B> for LeNet5<B> {
                 "LeNet-5's fully connected layers take 28×28 (or 29×29) images, got {h}×{w}"
             ))),
         }
+    }
+}
+
+impl ModelFamily for LeNet5Config {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "lenet5",
+        "LeNet-5, LeCun et al. 1998 (61,706 parameters for 10 classes)",
+        DIGIT_INPUT,
+        LeNet5Config::new,
+    )];
+}
+
+impl ClassifierFamily for LeNet5Config {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -9,8 +9,10 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, DIGIT_INPUT};
 use crate::VisionError;
 use crate::{Complexity, ImageClassifier, ShapeTrace};
+use burn::tensor::backend::AutodiffBackend;
 
 #[derive(Config, Debug)]
 pub struct MnistCnnConfig {
@@ -120,5 +122,20 @@ impl<B: Backend> ImageClassifier<B> for MnistCnn<B> {
         } else {
             Err(VisionError::Input(format!("mnist_cnn's fully connected layer takes images of 28 to 31 pixels, got {h}×{w}; spp_net takes any size")))
         }
+    }
+}
+
+impl ModelFamily for MnistCnnConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "mnist_cnn",
+        "Two VGG-style conv-BN-ReLU stages, dropout classifier",
+        DIGIT_INPUT,
+        MnistCnnConfig::new,
+    )];
+}
+
+impl ClassifierFamily for MnistCnnConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -7,7 +7,9 @@ use crate::blocks::{
     ClassifierHead, ClassifierHeadConfig, ConvNormAct, ConvNormActConfig, DepthwiseSeparable, DepthwiseSeparableConfig,
 };
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::{Complexity, ImageClassifier};
+use burn::tensor::backend::AutodiffBackend;
 
 /// Table 1: (output channels, stride) of each depthwise-separable layer at α = 1.
 const LAYERS: [(usize, usize); 13] = [
@@ -91,5 +93,20 @@ impl<B: Backend> ImageClassifier<B> for MobileNetV1<B> {
 
     fn complexity(&self, input: [usize; 3]) -> Complexity {
         ShapeTrace::new(input).then(&self.stem).then(&self.layers).then(&self.head).finish()
+    }
+}
+
+impl ModelFamily for MobileNetV1Config {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "mobilenet_v1",
+        "MobileNetV1, Howard et al. 2017, width multiplier α (4,231,976 parameters at α = 1)",
+        IMAGENET_INPUT,
+        MobileNetV1Config::new,
+    )];
+}
+
+impl ClassifierFamily for MobileNetV1Config {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

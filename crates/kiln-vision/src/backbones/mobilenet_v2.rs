@@ -8,8 +8,10 @@ use crate::blocks::{
     ClassifierHead, ClassifierHeadConfig, ConvNormAct, ConvNormActConfig, InvertedResidual, InvertedResidualConfig,
 };
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::scaling::make_divisible;
 use crate::{Activation, Complexity, ImageClassifier};
+use burn::tensor::backend::AutodiffBackend;
 
 /// Table 2: expansion t, output channels c, repeats n, first stride s.
 const STAGES: [(usize, usize, usize, usize); 7] =
@@ -91,5 +93,20 @@ impl<B: Backend> ImageClassifier<B> for MobileNetV2<B> {
 
     fn complexity(&self, input: [usize; 3]) -> Complexity {
         ShapeTrace::new(input).then(&self.stem).then(&self.blocks).then(&self.last).then(&self.head).finish()
+    }
+}
+
+impl ModelFamily for MobileNetV2Config {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "mobilenet_v2",
+        "MobileNetV2, Sandler et al. 2018 (3,504,872 parameters)",
+        IMAGENET_INPUT,
+        MobileNetV2Config::new,
+    )];
+}
+
+impl ClassifierFamily for MobileNetV2Config {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -10,7 +10,9 @@ use crate::blocks::{
     ConvNormActConfig,
 };
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::{Complexity, ImageClassifier, VisionError};
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -123,5 +125,31 @@ impl<B: Backend> ImageClassifier<B> for ResNet<B> {
             trace = trace.pool(3, 2, 1, false); // the stem max-pool
         }
         trace.then(&self.basic_blocks).then(&self.bottlenecks).then(&self.head).finish()
+    }
+}
+
+impl ModelFamily for ResNetConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[
+        Variant::new("resnet18", "ResNet-18, He et al. 2016 (11,689,512 parameters)", IMAGENET_INPUT, || {
+            ResNetConfig::new(18)
+        }),
+        Variant::new("resnet34", "ResNet-34, He et al. 2016 (21,797,672 parameters)", IMAGENET_INPUT, || {
+            ResNetConfig::new(34)
+        }),
+        Variant::new("resnet50", "ResNet-50 v1.5, He et al. 2016 (25,557,032 parameters)", IMAGENET_INPUT, || {
+            ResNetConfig::new(50)
+        }),
+        Variant::new("resnet101", "ResNet-101 v1.5, He et al. 2016", IMAGENET_INPUT, || ResNetConfig::new(101)),
+        Variant::new("resnet152", "ResNet-152 v1.5, He et al. 2016", IMAGENET_INPUT, || ResNetConfig::new(152)),
+    ];
+
+    fn check(&self) -> Result<(), VisionError> {
+        self.validate()
+    }
+}
+
+impl ClassifierFamily for ResNetConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

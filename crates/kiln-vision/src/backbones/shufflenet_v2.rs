@@ -10,7 +10,9 @@ use crate::blocks::{
     ClassifierHead, ClassifierHeadConfig, ConvNormAct, ConvNormActConfig, ShuffleUnit, ShuffleUnitConfig,
 };
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::{Complexity, ImageClassifier};
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -136,5 +138,58 @@ impl<B: Backend> ImageClassifier<B> for ShuffleNetV2<B> {
             trace = trace.then(conv5);
         }
         trace.then(&self.head).finish()
+    }
+}
+
+impl ModelFamily for ShuffleNetV2Config {
+    const VARIANTS: &'static [Variant<Self>] = &[
+        Variant::new(
+            "shufflenet_v2_x0_5",
+            "ShuffleNetV2 0.5×, Ma et al. 2018 (1,366,792 parameters)",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::x0_5,
+        ),
+        Variant::new(
+            "shufflenet_v2_x1_0",
+            "ShuffleNetV2 1.0×, Ma et al. 2018 (2,278,604 parameters)",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::x1_0,
+        ),
+        Variant::new(
+            "shufflenet_v2_x1_5",
+            "ShuffleNetV2 1.5×, Ma et al. 2018 (3,503,624 parameters)",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::x1_5,
+        ),
+        Variant::new(
+            "shufflenet_v2_x2_0",
+            "ShuffleNetV2 2.0×, Ma et al. 2018 (7,393,996 parameters)",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::x2_0,
+        ),
+        Variant::new(
+            "snet49",
+            "SNet49, ThunderNet's backbone, Qin et al. 2019",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::snet49,
+        ),
+        Variant::new(
+            "snet146",
+            "SNet146, ThunderNet's backbone, Qin et al. 2019",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::snet146,
+        ),
+        Variant::new(
+            "snet535",
+            "SNet535, ThunderNet's backbone, Qin et al. 2019",
+            IMAGENET_INPUT,
+            ShuffleNetV2Config::snet535,
+        ),
+    ];
+}
+
+impl ClassifierFamily for ShuffleNetV2Config {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -10,8 +10,10 @@ use burn::prelude::*;
 
 use super::mnist_cnn::ConvBnRelu;
 use crate::blocks::{SpatialPyramidPooling, SpatialPyramidPoolingConfig};
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, DIGIT_INPUT};
 use crate::VisionError;
 use crate::{Complexity, ImageClassifier, ShapeTrace};
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -107,5 +109,30 @@ impl<B: Backend> ImageClassifier<B> for SppNet<B> {
             )));
         }
         Ok(())
+    }
+}
+
+impl ModelFamily for SppNetConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "spp_net",
+        "mnist_cnn with spatial pyramid pooling (He et al. 2014): any input size",
+        DIGIT_INPUT,
+        SppNetConfig::new,
+    )];
+
+    fn check(&self) -> Result<(), VisionError> {
+        if self.bins.is_empty() || self.bins.contains(&0) {
+            return Err(VisionError::Config(format!(
+                "bins must be positive bin counts per side, e.g. [1, 2, 4], got {:?}",
+                self.bins
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl ClassifierFamily for SppNetConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -9,8 +9,10 @@ use burn::prelude::*;
 
 use crate::blocks::{PatchEmbedding, PatchEmbeddingConfig};
 use crate::complexity::ShapeTrace;
+use crate::family::{ClassifierFamily, ModelFamily, OnClassifier, Variant, IMAGENET_INPUT};
 use crate::VisionError;
 use crate::{Complexity, ImageClassifier};
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -143,5 +145,29 @@ impl<B: Backend> ImageClassifier<B> for Vit<B> {
             .reshape([d, 1, 1])
             .linear(classes)
             .finish()
+    }
+}
+
+impl ModelFamily for VitConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[
+        Variant::new("vit_ti16", "ViT-Ti/16 (DeiT-Ti), Touvron et al. 2021", IMAGENET_INPUT, VitConfig::tiny),
+        Variant::new("vit_s16", "ViT-S/16 (DeiT-S), Touvron et al. 2021", IMAGENET_INPUT, VitConfig::small),
+        Variant::new(
+            "vit_b16",
+            "ViT-B/16, Dosovitskiy et al. 2021 (86,567,656 parameters)",
+            IMAGENET_INPUT,
+            VitConfig::base,
+        ),
+    ];
+    const FIXED_SIZE: bool = true;
+
+    fn check(&self) -> Result<(), VisionError> {
+        self.validate()
+    }
+}
+
+impl ClassifierFamily for VitConfig {
+    fn init_with<B: AutodiffBackend, J: OnClassifier<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

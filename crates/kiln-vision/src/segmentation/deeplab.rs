@@ -10,10 +10,13 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
+use super::family::{OnSegmenter, SegmenterFamily};
 use super::stem::{check_stem_input, Stride8Stem, Stride8StemConfig};
 use super::{upsample_bilinear, SemanticSegmenter};
 use crate::blocks::{Aspp, AsppConfig, ConvNormAct, ConvNormActConfig};
+use crate::family::{ModelFamily, Variant};
 use crate::VisionError;
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -102,5 +105,24 @@ impl<B: Backend> SemanticSegmenter<B> for DeepLab<B> {
 
     fn check_input(&self, input: [usize; 3]) -> Result<(), VisionError> {
         check_stem_input(self.in_channels, input)
+    }
+}
+
+impl ModelFamily for DeepLabConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "deeplab",
+        "DeepLab at output stride 8 (Chen et al. 2017): stride-8 stem, dilated blocks, ASPP",
+        [1, 64, 64],
+        DeepLabConfig::new,
+    )];
+
+    fn check(&self) -> Result<(), VisionError> {
+        self.validate()
+    }
+}
+
+impl SegmenterFamily for DeepLabConfig {
+    fn init_with<B: AutodiffBackend, J: OnSegmenter<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

@@ -5,10 +5,13 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
+use super::family::{OnSegmenter, SegmenterFamily};
 use super::stem::{check_stem_input, Stride8Stem, Stride8StemConfig};
 use super::{upsample_bilinear, SemanticSegmenter};
 use crate::blocks::{ConvNormAct, ConvNormActConfig};
+use crate::family::{ModelFamily, Variant};
 use crate::VisionError;
+use burn::tensor::backend::AutodiffBackend;
 
 /// ```
 /// use burn::backend::NdArray;
@@ -76,5 +79,24 @@ impl<B: Backend> SemanticSegmenter<B> for Fcn<B> {
 
     fn check_input(&self, input: [usize; 3]) -> Result<(), VisionError> {
         check_stem_input(self.in_channels, input)
+    }
+}
+
+impl ModelFamily for FcnConfig {
+    const VARIANTS: &'static [Variant<Self>] = &[Variant::new(
+        "fcn",
+        "FCN at output stride 8 (Long et al. 2015): stride-8 stem, plain 3×3 blocks, bilinear upsampling",
+        [1, 64, 64],
+        FcnConfig::new,
+    )];
+
+    fn check(&self) -> Result<(), VisionError> {
+        self.validate()
+    }
+}
+
+impl SegmenterFamily for FcnConfig {
+    fn init_with<B: AutodiffBackend, J: OnSegmenter<B>>(&self, device: &B::Device, job: J) -> J::Output {
+        job.run(self.init::<B>(device))
     }
 }

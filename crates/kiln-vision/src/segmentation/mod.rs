@@ -7,10 +7,12 @@
 //! about the same parameter count. Scores are upsampled bilinearly to the input size.
 
 mod deeplab;
+pub mod family;
 mod fcn;
 mod stem;
 
 pub use deeplab::{DeepLab, DeepLabConfig};
+pub use family::{OnSegmenter, SegmenterFamily};
 pub use fcn::{Fcn, FcnConfig};
 pub use stem::{Stride8Stem, Stride8StemConfig};
 

@@ -9,8 +9,9 @@ use kiln_losses::margin::{ArcFaceConfig, CosFaceConfig, LSoftmaxConfig, MarginHe
 
 use kiln_losses::CrossEntropyConfig;
 
+use super::model::{ModelShape, EMBEDDING_DIM};
 use crate::config::{closest, LossSection};
-use crate::registry::{overlay_config, ModelShape, ParamProblem, EMBEDDING_DIM};
+use crate::config::{overlay_config, ParamProblem};
 
 /// Losses the classification task trains with.
 pub const CLASSIFICATION_LOSSES: [&str; 5] = ["cross_entropy", "arcface", "cosface", "sphereface", "lsoftmax"];

@@ -8,8 +8,9 @@
 use burn::prelude::*;
 use kiln_metrics::{AngularStats, ConfusionMatrix, TopKAccuracy};
 
+use super::model::{ModelShape, EMBEDDING_DIM};
+use crate::config::ParamProblem;
 use crate::config::{closest, MetricsSection};
-use crate::registry::{ModelShape, ParamProblem, EMBEDDING_DIM};
 
 /// Fixed names the classification task computes; `top<k>_accuracy` (e.g. `top5_accuracy`) too.
 pub const CLASSIFICATION_METRICS: [&str; 8] = [

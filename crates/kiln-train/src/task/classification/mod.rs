@@ -4,28 +4,29 @@
 pub mod data;
 pub mod loss;
 pub mod metrics;
+pub mod model;
 
 use std::marker::PhantomData;
 
-use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_data::{HostImageBatch, MnistDataset};
-use kiln_vision::{EmbeddingClassifier, ImageClassifier};
+use kiln_vision::ImageClassifier;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 pub use data::{ClassificationData, DATASETS};
 use metrics::ClassificationMetrics;
+pub use model::{check_model, with_classifier, ClassifierJob, ModelShape, EMBEDDING_DIM};
 
 use super::{BatchKey, EvalContext, SectionProblem, Split, StepContext, Task, TaskEntry};
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
-use crate::config::{ExperimentConfig, LossSection, MetricsSection, OptimSection};
+use crate::config::{ExperimentConfig, LossSection, MetricsSection, OptimSection, ParamProblem};
 use crate::error::{KilnError, Result};
 use crate::figures::{FigureMeter, Figures};
 use crate::optimizer::AnyOptimizer;
 use crate::progress::Phase;
-use crate::registry::{self, ModelJob, ModelShape, ParamProblem};
 
 pub const ENTRY: TaskEntry = TaskEntry {
     name: "classification",
@@ -37,54 +38,9 @@ pub const ENTRY: TaskEntry = TaskEntry {
 fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
     data::check_dataset(&cfg.data.dataset)
         .map_err(|message| SectionProblem::new("data", ParamProblem { key: Some("dataset".into()), message }))?;
-    let shape =
-        registry::check_params(&cfg.model.name, &cfg.model.params).map_err(|p| SectionProblem::new("model", p))?;
+    let shape = check_model(&cfg.model.name, &cfg.model.params).map_err(|p| SectionProblem::new("model", p))?;
     loss::check_loss(&cfg.loss, &shape).map_err(|p| SectionProblem::new("loss", p))?;
     metrics::check_metrics(&cfg.metrics, &shape).map_err(|p| SectionProblem::new("metrics", p))
-}
-
-/// Work to do with a classifier of whatever concrete type `[model]` selects.
-pub trait ClassifierJob<B: AutodiffBackend> {
-    type Output;
-    fn run<M>(self, model: M) -> Self::Output
-    where
-        M: AutodiffModule<B> + ImageClassifier<B> + 'static,
-        M::InnerModule: ImageClassifier<B::InnerBackend>;
-}
-
-/// Builds registered model `name` with `params`, puts the head of `loss` on it when
-/// `[model] embedding_dim` is set, and runs `job` on it.
-pub fn with_classifier<B: AutodiffBackend, J: ClassifierJob<B>>(
-    name: &str,
-    params: &toml::Table,
-    loss: &LossSection,
-    device: &B::Device,
-    job: J,
-) -> Result<J::Output> {
-    struct WithHead<'a, J> {
-        name: &'a str,
-        loss: &'a LossSection,
-        job: J,
-    }
-    impl<B: AutodiffBackend, J: ClassifierJob<B>> ModelJob<B> for WithHead<'_, J> {
-        type Output = Result<J::Output>;
-        fn run<M>(self, backbone: M, shape: ModelShape, device: &B::Device) -> Self::Output
-        where
-            M: AutodiffModule<B> + ImageClassifier<B> + ModuleDisplay + 'static,
-            M::InnerModule: ImageClassifier<B::InnerBackend> + ModuleDisplay,
-        {
-            let error = |p: ParamProblem| KilnError::ModelParams { model: self.name.into(), message: p.message };
-            loss::check_loss(self.loss, &shape).map_err(error)?;
-            let head = match shape.embedding_dim {
-                Some(features) => {
-                    Some(loss::margin_head::<B>(self.loss, features, shape.classes, device).map_err(error)?)
-                }
-                None => None,
-            };
-            Ok(self.job.run(EmbeddingClassifier::new(backbone, head)))
-        }
-    }
-    registry::with_model::<B, _>(name, params, device, WithHead { name, loss, job })?
 }
 
 /// The classification task of one experiment, for classifiers of type `M`.

@@ -4,8 +4,8 @@
 use burn::prelude::*;
 use kiln_losses::{pixel_cross_entropy, pixel_soft_dice};
 
+use crate::config::ParamProblem;
 use crate::config::{closest, LossSection};
-use crate::registry::ParamProblem;
 
 const LOSSES: [&str; 2] = ["cross_entropy", "soft_dice"];
 const KEYS: [&str; 2] = ["ignore_index", "dice_weight"];

@@ -10,28 +10,27 @@ mod overlay;
 use std::marker::PhantomData;
 use std::path::Path;
 
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_data::segmentation::read_grey;
 use kiln_data::{HostSegmentationBatch, SegmentationDataset};
 use kiln_metrics::ConfusionMatrix;
-use kiln_vision::segmentation::SemanticSegmenter;
+use kiln_vision::segmentation::{OnSegmenter, SemanticSegmenter};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 pub use data::SegmentationData;
 pub use loss::SegmentationLoss;
-pub use models::{with_segmenter, SegmenterJob, SEGMENTATION_MODELS};
 
 use super::{BatchKey, EvalContext, SectionProblem, Split, StepContext, Task, TaskEntry};
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
+use crate::config::ParamProblem;
 use crate::config::{closest, ExperimentConfig, MetricsSection, OptimSection};
 use crate::error::{KilnError, Result};
 use crate::figures::Figures;
 use crate::optimizer::AnyOptimizer;
 use crate::progress::Phase;
-use crate::registry::ParamProblem;
 
 pub const ENTRY: TaskEntry = TaskEntry {
     name: "segmentation",
@@ -57,7 +56,7 @@ fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
         );
         return Err(at("data", "dataset", message));
     }
-    models::check_params(&cfg.model.name, &cfg.model.params).map_err(|p| SectionProblem::new("model", p))?;
+    models::check_model(&cfg.model.name, &cfg.model.params).map_err(|p| SectionProblem::new("model", p))?;
     SegmentationLoss::from_section(&cfg.loss).map_err(|p| SectionProblem::new("loss", p))?;
     check_metrics(&cfg.metrics).map_err(|message| at("metrics", "names", message))
 }
@@ -242,12 +241,12 @@ pub(crate) struct Assemble<'a, J> {
     pub job: J,
 }
 
-impl<B: AutodiffBackend, J: super::TaskJob<B>> SegmenterJob<B> for Assemble<'_, J> {
+impl<B: AutodiffBackend, J: super::TaskJob<B>> OnSegmenter<B> for Assemble<'_, J> {
     type Output = Result<J::Output>;
     fn run<M>(self, model: M) -> Self::Output
     where
-        M: AutodiffModule<B> + SemanticSegmenter<B> + 'static,
-        M::InnerModule: SemanticSegmenter<B::InnerBackend>,
+        M: AutodiffModule<B> + SemanticSegmenter<B> + ModuleDisplay + 'static,
+        M::InnerModule: SemanticSegmenter<B::InnerBackend> + ModuleDisplay,
     {
         let model_name = self.cfg.model.name.clone();
         model
