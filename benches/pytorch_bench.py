@@ -1,6 +1,6 @@
 """PyTorch side of `kiln bench`: the same models, step and timing on the same machine.
 
-Usage: python benches/pytorch_bench.py --model lenet5 --batch-size 256 [--steps 20] [--device cpu]
+Usage: python benches/pytorch_bench.py --model lenet5 --batch-size 256 [--steps 20] [--device cpu] [--input 1x28x28]
        python benches/pytorch_bench.py --model lenet5 --batch-size 128 --ddp 2   # DDP, gloo, CPU
 
 With --ddp N, N processes (torch.distributed, gloo on loopback) each take --batch-size examples
@@ -17,10 +17,14 @@ counts as kiln's, printed first). float32 without TF32, so both sides do the sam
 """
 import argparse
 import json
+import sys
 import time
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    sys.exit(f"torch is not installed for {sys.executable}: pip install torch==2.9.0 (or set KILN_PYTHON to a Python that has it)")
 
 
 class ScaledTanh(nn.Module):
@@ -48,22 +52,39 @@ def mnist_cnn(width=32, hidden=128, dropout=0.25):
     )
 
 
-def imagenet_model(name):
-    if name == "vit_ti16":
-        import timm
-        return timm.create_model("vit_tiny_patch16_224", num_classes=1000)
-    import torchvision
+def imagenet_model(name, shape=(3, 224, 224)):
+    if shape[0] != 3:
+        sys.exit(f"{name}: the reference implementation takes 3-channel images, got --input {shape}")
+    try:
+        if name == "vit_ti16":
+            import timm
+            return timm.create_model("vit_tiny_patch16_224", num_classes=1000, img_size=shape[1])
+        import torchvision
+    except ImportError as e:
+        sys.exit(f"{name} needs {e.name} beside torch: pip install {e.name}")
     return getattr(torchvision.models, name)(num_classes=1000)
 
 
 # name: (builder, input shape, classes)
+# name: (builder taking the input shape, default input shape, classes, whether the input may change)
 MODELS = {
-    "lenet5": (lenet5, (1, 28, 28), 10),
-    "mnist_cnn": (mnist_cnn, (1, 28, 28), 10),
-    "vit_ti16": (lambda: imagenet_model("vit_ti16"), (3, 224, 224), 1000),
-    "resnet18": (lambda: imagenet_model("resnet18"), (3, 224, 224), 1000),
-    "resnet50": (lambda: imagenet_model("resnet50"), (3, 224, 224), 1000),
+    "lenet5": (lambda shape: lenet5(), (1, 28, 28), 10, False),
+    "mnist_cnn": (lambda shape: mnist_cnn(), (1, 28, 28), 10, False),
+    "vit_ti16": (lambda shape: imagenet_model("vit_ti16", shape), (3, 224, 224), 1000, True),
+    "resnet18": (lambda shape: imagenet_model("resnet18", shape), (3, 224, 224), 1000, True),
+    "resnet50": (lambda shape: imagenet_model("resnet50", shape), (3, 224, 224), 1000, True),
 }
+
+
+def model_and_shape(args):
+    """The model for `--input` (its default input when absent)."""
+    build, shape, classes, resizable = MODELS[args.model]
+    if args.input:
+        wanted = tuple(int(d) for d in args.input.split("x"))
+        if wanted != shape and not resizable:
+            sys.exit(f"{args.model} is benchmarked at {shape[0]}x{shape[1]}x{shape[2]} only, got --input {args.input}")
+        shape = wanted
+    return build(shape), shape, classes
 
 
 def training_step(model, batch_size, device, shape=(1, 28, 28), classes=10):
@@ -90,8 +111,8 @@ def ddp_worker(rank, world, args, port, results):
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.manual_seed(0)
-    build, shape, classes = MODELS[args.model]
-    model = nn.parallel.DistributedDataParallel(build())
+    model, shape, classes = model_and_shape(args)
+    model = nn.parallel.DistributedDataParallel(model)
     step = training_step(model, args.batch_size, torch.device("cpu"), shape, classes)
     for _ in range(1 + args.warmup):
         step()
@@ -122,22 +143,26 @@ def run_ddp(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="lenet5", choices=sorted(MODELS))
+    parser.add_argument("--model", default="lenet5")
+    parser.add_argument("--input", default=None, help="CxHxW of the random images (default: the model's own)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--ddp", type=int, default=0, help="processes for DistributedDataParallel on CPU")
     args = parser.parse_args()
+    if args.model not in MODELS:
+        sys.exit(f"no PyTorch copy of '{args.model}' in this script (it has: {', '.join(sorted(MODELS))})")
     if args.ddp:
         return run_ddp(args)
 
     torch.manual_seed(0)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True  # as kiln sets it for tch on CUDA
     device = torch.device(args.device)
-    build, shape, classes = MODELS[args.model]
-    model = build().to(device)
+    model, shape, classes = model_and_shape(args)
+    model = model.to(device)
     print(f"# {args.model}: {sum(p.numel() for p in model.parameters())} parameters, torch {torch.__version__}, {torch.get_num_threads()} threads")
     step = training_step(model, args.batch_size, device, shape, classes)
 

@@ -142,6 +142,66 @@ fn bench_with_ddp_reports_total_throughput_and_scaling() {
     assert_user_error(&kiln(&[&args[..], &["--devices", "2"]].concat()), "--devices > 1 needs --strategy ddp");
 }
 
+#[test]
+fn bench_compare_pytorch_times_both_sides_and_divides() {
+    // tests/run.sh puts the torch==2.9.0 virtualenv first on PATH, so `python3` has torch.
+    let args = ["bench", "--model", "lenet5", "--backend", "ndarray", "--batch-size", "8", "--steps", "2"];
+    let o = kiln(&[&args[..], &["--warmup", "0", "--compare", "pytorch", "--json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (kiln_ms, torch_ms) = (report["step_ms"].as_f64().unwrap(), report["pytorch"]["step_ms"].as_f64().unwrap());
+    assert!(torch_ms > 0.0 && report["pytorch"]["device"] == "cpu", "{report}");
+    assert!((report["ratio_to_pytorch"].as_f64().unwrap() - kiln_ms / torch_ms).abs() < 1e-9, "{report}");
+    assert!(report["pytorch"]["torch"].as_str().unwrap().contains("lenet5: 61706 parameters"), "{report}");
+    // Without a Python to run it, the PyTorch side is a one-paragraph error.
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args([&args[..], &["--compare", "pytorch"]].concat())
+        .env("KILN_PYTHON", "/nonexistent/python3")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_user_error(&o, "--compare pytorch: cannot start /nonexistent/python3");
+}
+
+#[test]
+fn a_device_the_backend_or_machine_lacks_is_refused_before_anything_runs() {
+    let o = kiln(&["run", "experiments/mnist-lenet5.toml", "--backend", "ndarray", "--device", "cuda:0"]);
+    assert_user_error(&o, "train.device: backend 'ndarray' has no device 'cuda:0'; it takes cpu");
+    let o = kiln(&["run", "experiments/mnist-lenet5.toml", "--device", "tpu:0"]);
+    assert_user_error(&o, "unknown device 'tpu:0'");
+    if cfg!(feature = "tch") {
+        // No machine has a hundredth CUDA device: the error says what LibTorch sees and why.
+        let o = kiln(&["bench", "--model", "lenet5", "--backend", "tch", "--device", "cuda:99", "--steps", "1"]);
+        assert_user_error(&o, "device cuda:99 was asked for and LibTorch sees");
+    }
+}
+
+#[test]
+fn wgpu_keeps_cubecls_autotune_results_in_kilns_cache_directory() {
+    if !cfg!(feature = "wgpu") {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let args =
+        ["bench", "--model", "lenet5", "--backend", "wgpu", "--batch-size", "4", "--steps", "1", "--warmup", "0"];
+    let o = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .env("KILN_CACHE_DIR", cache.path())
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let autotune = cache.path().join("cubecl/autotune");
+    let files = walk(&autotune);
+    assert!(!files.is_empty(), "nothing under {}", autotune.display());
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
+}
+
 /// DDP across processes: two `kiln run` nodes joined through `kiln orchestrator` on loopback.
 mod multi_node {
     use super::*;

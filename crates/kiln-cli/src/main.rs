@@ -32,6 +32,9 @@ struct ExperimentArgs {
     /// Backend to train on (overrides train.backend): ndarray, flex, wgpu, tch, cuda
     #[arg(long)]
     backend: Option<String>,
+    /// Device of the backend (overrides train.device): cpu, cuda:N, mps; wgpu: gpu:N, integrated:N
+    #[arg(long)]
+    device: Option<String>,
     /// Override any key: --set optim.lr=0.01 (repeatable)
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     overrides: Vec<String>,
@@ -146,6 +149,15 @@ enum Command {
         model: String,
         #[arg(long, default_value = kiln_train::backend::DEFAULT_BACKEND)]
         backend: String,
+        /// Device of the backend: cpu, cuda:N, mps; wgpu: gpu:N, integrated:N (default: the backend's)
+        #[arg(long)]
+        device: Option<String>,
+        /// Input shape CxHxW of the random images, e.g. 3x32x32 (default: the model's own)
+        #[arg(long)]
+        input: Option<String>,
+        /// Also time the same step in PyTorch (benches/pytorch_bench.py) and print the ratio
+        #[arg(long, value_parser = ["pytorch"])]
+        compare: Option<String>,
         #[arg(long, default_value_t = 256)]
         batch_size: usize,
         #[arg(long, default_value_t = 20)]
@@ -196,11 +208,11 @@ fn main() -> ExitCode {
 fn load(args: &ExperimentArgs, extra: Vec<Override>) -> Result<kiln_train::config::ExperimentConfig, KilnError> {
     let mut overrides: Vec<Override> = args.overrides.iter().map(|s| parse_override(s)).collect::<Result<_, _>>()?;
     overrides.extend(extra);
-    if let Some(backend) = &args.backend {
-        overrides.push(Override {
-            path: vec!["train".into(), "backend".into()],
-            value: toml::Value::String(backend.clone()),
-        });
+    for (key, value) in [("backend", &args.backend), ("device", &args.device)] {
+        if let Some(value) = value {
+            overrides
+                .push(Override { path: vec!["train".into(), key.into()], value: toml::Value::String(value.clone()) });
+        }
     }
     Ok(load_experiment(&args.config, &overrides)?)
 }
@@ -289,9 +301,36 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             print!("{}", toml::to_string_pretty(&cfg).expect("a loaded config serialises"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { model, backend, batch_size, steps, warmup, strategy, devices, json } => {
+        Command::Bench {
+            model,
+            backend,
+            device,
+            input,
+            compare,
+            batch_size,
+            steps,
+            warmup,
+            strategy,
+            devices,
+            json,
+        } => {
             let strategy = if strategy == "ddp" { Strategy::Ddp } else { Strategy::Single };
-            let report = bench(&BenchOptions { model, backend, batch_size, steps, warmup, strategy, devices })?;
+            let device = device.map(|d| d.parse()).transpose().map_err(KilnError::Unsupported)?;
+            let input = input.map(|s| parse_shape(&s)).transpose()?;
+            let compare_pytorch = compare.is_some();
+            let options = BenchOptions {
+                model,
+                backend,
+                device,
+                batch_size,
+                steps,
+                warmup,
+                strategy,
+                devices,
+                input,
+                compare_pytorch,
+            };
+            let report = bench(&options)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
             } else {
@@ -305,6 +344,12 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     println!(
                         "ddp with {} devices: {:.0} samples/s in total vs {:.0} on one device: scaling efficiency {:.0}%",
                         report.devices, report.samples_per_second, single, efficiency * 100.0
+                    );
+                }
+                if let (Some(torch), Some(ratio)) = (&report.pytorch, report.ratio_to_pytorch) {
+                    println!(
+                        "{} on {}, same model, batch and input: {:.1} ms/step; first step {:.0} ms\nkiln {} / PyTorch: {ratio:.2}x the time per step",
+                        torch.torch, torch.device, torch.step_ms, torch.first_step_ms, report.backend
                     );
                 }
             }

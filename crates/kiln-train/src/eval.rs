@@ -39,8 +39,11 @@ pub fn evaluate_run(
 ) -> Result<BTreeMap<String, f64>> {
     let (cfg, ck) = open_run(run_dir, backend)?;
     let data = TaskData::load(&cfg)?;
-    match dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) })??
-    {
+    match dispatch(
+        &cfg.train.backend.clone(),
+        cfg.train.device,
+        OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) },
+    )?? {
         Outcome::Figures(figures) => Ok(figures),
         Outcome::Prediction(_) => unreachable!("an evaluation answers with figures"),
     }
@@ -52,7 +55,7 @@ pub fn predict_run(run_dir: &Path, input: &Path, output: &Path, backend: Option<
     let (cfg, ck) = open_run(run_dir, backend)?;
     let data = TaskData::load(&cfg)?;
     let action = Action::Predict { input, output };
-    match dispatch(&cfg.train.backend.clone(), OnBackend { cfg: &cfg, data, ck, action })?? {
+    match dispatch(&cfg.train.backend.clone(), cfg.train.device, OnBackend { cfg: &cfg, data, ck, action })?? {
         Outcome::Prediction(line) => Ok(line),
         Outcome::Figures(_) => unreachable!("a prediction answers with its description"),
     }

@@ -36,7 +36,7 @@ pub fn describe_models(names: &[String], input: Option<[usize; 3]>) -> Result<Ve
         names.iter().map(|name| entry(name)).collect::<Result<Vec<_>>>()?
     };
     let backend = built_backends()[0];
-    dispatch(backend, Describe { entries, input, strict: !names.is_empty() })?
+    dispatch(backend, None, Describe { entries, input, strict: !names.is_empty() })?
 }
 
 struct Describe {

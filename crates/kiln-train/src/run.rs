@@ -31,7 +31,7 @@ pub fn run_experiment(
     let resolved = toml::to_string_pretty(cfg).expect("a loaded config serialises");
     crate::atomic::write_atomic(&paths.config(), resolved.as_bytes())?;
     let job = RunOnBackend { cfg, data, paths: &paths, observer, checkpoint, started: Instant::now() };
-    dispatch(&cfg.train.backend, job)?
+    dispatch(&cfg.train.backend, cfg.train.device, job)?
 }
 
 /// Rejects what this build cannot do before any data is read or directory made (also for
@@ -44,7 +44,8 @@ pub fn check_supported(cfg: &ExperimentConfig) -> Result<()> {
         "model" => KilnError::ModelParams { model: cfg.model.name.clone(), message: p.problem.message },
         section => KilnError::Unsupported(format!("[{section}]: {}", p.problem.message)),
     })?;
-    crate::backend::check_available(&cfg.train.backend)
+    crate::backend::check_available(&cfg.train.backend)?;
+    crate::backend::check_device_present(&cfg.train.backend, cfg.train.device)
 }
 
 fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
@@ -73,9 +74,10 @@ fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
 /// Keys a resumed run may change: more epochs, another backend or worker count, the logging
 /// cadence, and the fixes for a diverged run (a lower learning rate, gradient clipping). Anything
 /// else makes a new run. Where the other nodes are, and how long to wait for them, may change too.
-pub const RESUMABLE_CHANGES: [&str; 10] = [
+pub const RESUMABLE_CHANGES: [&str; 11] = [
     "train.epochs",
     "train.backend",
+    "train.device",
     "train.checkpoint_every",
     "train.log_every",
     "data.num_workers",

@@ -409,12 +409,12 @@ mod backends {
         let device = Default::default();
         let initial: LeNet5<burn::backend::NdArray> = LeNet5Config::new().init(&device);
         let weights = module_bytes(&initial).unwrap();
-        let (reference_loss, reference) = dispatch("ndarray", OneStep { weights: weights.clone() }).unwrap();
+        let (reference_loss, reference) = dispatch("ndarray", None, OneStep { weights: weights.clone() }).unwrap();
         // Independent sanity: an untrained 10-way classifier is near chance, loss ≈ ln 10.
         assert!((reference_loss - 10f32.ln()).abs() < 0.5, "initial loss {reference_loss}");
         assert_eq!(reference.len(), 61_706);
         for backend in built_backends() {
-            let (loss, updated) = dispatch(backend, OneStep { weights: weights.clone() }).unwrap();
+            let (loss, updated) = dispatch(backend, None, OneStep { weights: weights.clone() }).unwrap();
             assert!(
                 ((loss - reference_loss) / reference_loss).abs() < 1e-4,
                 "{backend}: loss {loss} vs {reference_loss}"

@@ -114,6 +114,7 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
         return Err(format!("data.valid_fraction must be in [0, 1), got {}", c.data.valid_fraction));
     }
     check_strategy(c)?;
+    crate::backend::check_device_kind(&c.train.backend, c.train.device).map_err(|e| format!("train.device: {e}"))?;
     if !(c.ddp.timeout_seconds > 0.0 && c.ddp.timeout_seconds.is_finite()) {
         return Err(format!("ddp.timeout_seconds must be a positive number, got {}", c.ddp.timeout_seconds));
     }

@@ -210,6 +210,10 @@ pub struct TrainSection {
     pub epochs: usize,
     #[serde(default = "default_backend")]
     pub backend: String,
+    /// Which device of the backend trains (`cpu`, `cuda:0`, `mps`, wgpu's `gpu:0`); the backend's
+    /// default device when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<crate::backend::DeviceName>,
     /// How many devices (peers) train in this process, or their indices (`[0, 0]` puts two
     /// peers on device 0). `data.batch_size` is per peer, as in PyTorch DDP.
     #[serde(default = "default_devices")]

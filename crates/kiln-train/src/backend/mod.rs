@@ -1,6 +1,12 @@
 //! Backend choice at run time among those compiled in (cargo features), and dispatch to a
 //! monomorphised `run::<B: AutodiffBackend>()`.
 
+mod device;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod kernel_cache;
+
+pub use device::{check_device_kind, check_device_present, DeviceName};
+
 use burn::tensor::backend::AutodiffBackend;
 
 use crate::config::closest;
@@ -40,24 +46,52 @@ pub trait BackendTask {
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: &'static str) -> Self::Output;
 }
 
-/// Runs `task` on the backend called `name`, or says which feature would provide it.
-pub fn dispatch<T: BackendTask>(name: &str, task: T) -> Result<T::Output> {
+/// Runs `task` on the backend called `name`, on `device` (the backend's default when `None`),
+/// or says which feature would provide the backend. The device's kind was checked against the
+/// backend by [`check_device_kind`].
+pub fn dispatch<T: BackendTask>(name: &str, device: Option<DeviceName>, task: T) -> Result<T::Output> {
+    let _ = &device; // only GPU-capable backends read it
     match name {
         #[cfg(feature = "ndarray")]
         "ndarray" => Ok(task.run::<burn::backend::Autodiff<burn::backend::NdArray>>(Default::default(), "ndarray")),
         #[cfg(feature = "flex")]
         "flex" => Ok(task.run::<burn::backend::Autodiff<burn::backend::Flex>>(Default::default(), "flex")),
         #[cfg(feature = "wgpu")]
-        "wgpu" => Ok(task.run::<burn::backend::Autodiff<burn::backend::Wgpu>>(Default::default(), "wgpu")),
+        "wgpu" => {
+            use burn::backend::wgpu::WgpuDevice;
+            kernel_cache::persist_cubecl_caches();
+            let device = match device {
+                Some(DeviceName::Cpu) => WgpuDevice::Cpu,
+                Some(DeviceName::Gpu(n)) => WgpuDevice::DiscreteGpu(n),
+                Some(DeviceName::Integrated(n)) => WgpuDevice::IntegratedGpu(n),
+                _ => WgpuDevice::DefaultDevice,
+            };
+            Ok(task.run::<burn::backend::Autodiff<burn::backend::Wgpu>>(device, "wgpu"))
+        }
         #[cfg(feature = "tch")]
-        "tch" => Ok(task.run::<burn::backend::Autodiff<burn::backend::LibTorch>>(
-            burn::backend::libtorch::LibTorchDevice::Cpu,
-            "tch",
-        )),
+        "tch" => {
+            use burn::backend::libtorch::LibTorchDevice;
+            let device = match device {
+                Some(DeviceName::Cuda(n)) => {
+                    // PyTorch's `cudnn.benchmark = True`: pick the fastest convolution algorithm per
+                    // shape once, as the PyTorch side of `kiln bench` does.
+                    tch::Cuda::cudnn_set_benchmark(true);
+                    LibTorchDevice::Cuda(n)
+                }
+                Some(DeviceName::Mps) => LibTorchDevice::Mps,
+                _ => LibTorchDevice::Cpu,
+            };
+            Ok(task.run::<burn::backend::Autodiff<burn::backend::LibTorch>>(device, "tch"))
+        }
         #[cfg(feature = "cuda")]
         "cuda" => {
             check_cuda_libraries()?;
-            Ok(task.run::<burn::backend::Autodiff<burn::backend::Cuda>>(Default::default(), "cuda"))
+            kernel_cache::persist_cubecl_caches();
+            let device = match device {
+                Some(DeviceName::Cuda(n)) => burn::backend::cuda::CudaDevice::new(n),
+                _ => Default::default(),
+            };
+            Ok(task.run::<burn::backend::Autodiff<burn::backend::Cuda>>(device, "cuda"))
         }
         other => Err(unavailable(other)),
     }

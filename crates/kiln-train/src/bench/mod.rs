@@ -5,6 +5,8 @@
 //! figures back every 50 steps as the trainer does, and waiting for the device at the end, so
 //! device work is included.
 
+mod pytorch;
+
 use std::time::{Duration, Instant};
 
 use burn::module::Module;
@@ -29,6 +31,8 @@ const LOG_EVERY: usize = 50;
 pub struct BenchOptions {
     pub model: String,
     pub backend: String,
+    /// The backend's default device when `None`.
+    pub device: Option<crate::backend::DeviceName>,
     /// Per device.
     pub batch_size: usize,
     pub steps: usize,
@@ -37,12 +41,17 @@ pub struct BenchOptions {
     /// device alone for the scaling efficiency.
     pub strategy: Strategy,
     pub devices: usize,
+    /// `[C, H, W]` of the synthetic images; the model's default input when `None`.
+    pub input: Option<[usize; 3]>,
+    /// Also time the same model, batch and device in PyTorch (`benches/pytorch_bench.py`).
+    pub compare_pytorch: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub model: String,
     pub backend: String,
+    pub input: [usize; 3],
     pub batch_size: usize,
     pub steps: usize,
     /// The first step alone: JIT compilation and autotuning land here on GPU backends.
@@ -58,6 +67,11 @@ pub struct BenchReport {
     pub single_device_samples_per_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling_efficiency: Option<f64>,
+    /// With `compare_pytorch`: the PyTorch side's timing, and kiln's step time over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pytorch: Option<pytorch::PytorchTiming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_to_pytorch: Option<f64>,
 }
 
 pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
@@ -68,7 +82,15 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
         return Err(KilnError::Unsupported("--devices > 1 needs --strategy ddp".into()));
     }
     entry(&options.model)?;
-    dispatch(&options.backend, BenchJob { options: options.clone() })?
+    crate::backend::check_available(&options.backend)?;
+    crate::backend::check_device_present(&options.backend, options.device)?;
+    let mut report = dispatch(&options.backend, options.device, BenchJob { options: options.clone() })??;
+    if options.compare_pytorch {
+        let torch = pytorch::time_pytorch(options, report.input)?;
+        report.ratio_to_pytorch = Some(report.step_ms / torch.step_ms);
+        report.pytorch = Some(torch);
+    }
+    Ok(report)
 }
 
 /// Adam at 1e-3, PyTorch's defaults otherwise: what `benches/pytorch_bench.py` steps with.
@@ -94,9 +116,17 @@ impl BackendTask for BenchJob {
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: &'static str) -> Self::Output {
         B::seed(&device, 0);
         let name = self.options.model.clone();
+        // An input other than the model's own sets its channels (and a ViT's image size).
+        let mut params = toml::Table::new();
+        if let (Some(input), Ok(entry)) = (self.options.input, entry(&name)) {
+            params.insert("in_channels".into(), toml::Value::Integer(input[0] as i64));
+            if entry.fixed_size {
+                params.insert("image_size".into(), toml::Value::Integer(input[1] as i64));
+            }
+        }
         with_classifier::<B, _>(
             &name,
-            &toml::Table::new(),
+            &params,
             &Default::default(),
             &device.clone(),
             Timed { options: self.options, device, backend },
@@ -118,7 +148,10 @@ impl<B: AutodiffBackend> ClassifierJob<B> for Timed<B> {
         M::InnerModule: kiln_vision::ImageClassifier<B::InnerBackend>,
     {
         let o = &self.options;
-        let input = entry(&o.model).map(|e| e.default_input).unwrap_or([1, 28, 28]);
+        let input = o.input.unwrap_or_else(|| entry(&o.model).map(|e| e.default_input).unwrap_or([1, 28, 28]));
+        model
+            .check_input(input)
+            .map_err(|e| KilnError::ModelParams { model: o.model.clone(), message: e.to_string() })?;
         let classes = model.complexity(input).output[0];
         let task = ClassificationTask::<M>::synthetic(input, classes, adam());
         let model = number_parameters(model);
@@ -133,6 +166,7 @@ impl<B: AutodiffBackend> ClassifierJob<B> for Timed<B> {
         Ok(BenchReport {
             model: o.model.clone(),
             backend: self.backend.into(),
+            input,
             batch_size: o.batch_size,
             steps: o.steps,
             first_step_ms: timing.first_step_ms,
@@ -143,6 +177,8 @@ impl<B: AutodiffBackend> ClassifierJob<B> for Timed<B> {
             devices: peers,
             single_device_samples_per_second: ddp.then_some(single_rate),
             scaling_efficiency: ddp.then(|| samples_per_second / (peers as f64 * single_rate)),
+            pytorch: None,
+            ratio_to_pytorch: None,
         })
     }
 }
