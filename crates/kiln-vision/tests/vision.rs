@@ -348,3 +348,67 @@ mod segmentation {
         assert!(DeepLabConfig::new().with_aspp_rates(vec![0]).validate().is_err());
     }
 }
+
+mod batch_norm {
+    use burn::backend::Autodiff;
+    use burn::module::AutodiffModule;
+    use burn::nn::BatchNormConfig;
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+    use kiln_vision::blocks::batch_norm_2d;
+
+    type A = Autodiff<burn::backend::NdArray>;
+
+    fn close(a: Tensor<A, 1>, b: Tensor<A, 1>, tolerance: f32) {
+        let (a, b): (Vec<f32>, Vec<f32>) = (a.into_data().to_vec().unwrap(), b.into_data().to_vec().unwrap());
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        assert!(worst < tolerance, "largest difference {worst}");
+    }
+
+    /// Kiln's batch norm is Burn's `BatchNorm::forward`, in values, in the gradients of the input
+    /// and of γ and β, and in the running statistics it leaves.
+    #[test]
+    fn equals_burns_batch_norm_in_values_gradients_and_running_statistics() {
+        let device = Default::default();
+        let x = Tensor::<A, 4>::random([3, 4, 5, 6], Distribution::Normal(1.5, 2.0), &device);
+        let config = BatchNormConfig::new(4).with_momentum(0.3);
+        let ours = config.init::<A>(&device);
+        // γ and β away from 1 and 0, the same in both.
+        let gamma = Tensor::<A, 1>::from_floats([0.5, -1.0, 2.0, 1.5], &device);
+        let beta = Tensor::<A, 1>::from_floats([0.1, 0.0, -0.3, 2.0], &device);
+        let ours = burn::nn::BatchNorm {
+            gamma: burn::module::Param::from_tensor(gamma.clone()),
+            beta: burn::module::Param::from_tensor(beta.clone()),
+            ..ours
+        };
+        let burns = burn::nn::BatchNorm {
+            gamma: burn::module::Param::from_tensor(gamma),
+            beta: burn::module::Param::from_tensor(beta),
+            ..config.init::<A>(&device)
+        };
+        // A weighting so that the gradients are not those of a plain sum (which vanish for x).
+        let weights = Tensor::<A, 4>::random([3, 4, 5, 6], Distribution::Default, &device);
+        let x_ours = x.clone().require_grad();
+        let x_burns = x.require_grad();
+        let y_ours = batch_norm_2d(&ours, x_ours.clone());
+        let y_burns = burns.forward(x_burns.clone());
+        close(y_ours.clone().flatten(0, 3), y_burns.clone().flatten(0, 3), 1e-5);
+        let g_ours = (y_ours * weights.clone()).sum().backward();
+        let g_burns = (y_burns * weights).sum().backward();
+        let grad = |t: &Tensor<A, 4>, g| Tensor::<A, 1>::from_inner(t.grad(g).unwrap().flatten(0, 3));
+        close(grad(&x_ours, &g_ours), grad(&x_burns, &g_burns), 1e-4);
+        let param = |p: &burn::module::Param<Tensor<A, 1>>, g| Tensor::<A, 1>::from_inner(p.val().grad(g).unwrap());
+        close(param(&ours.gamma, &g_ours), param(&burns.gamma, &g_burns), 1e-3);
+        close(param(&ours.beta, &g_ours), param(&burns.beta, &g_burns), 1e-3);
+        close(ours.running_mean.value(), burns.running_mean.value(), 1e-5);
+        close(ours.running_var.value(), burns.running_var.value(), 1e-4);
+        // Inference (no autodiff) normalises with those running statistics, as Burn's does.
+        let x = Tensor::<burn::backend::NdArray, 4>::random([2, 4, 3, 3], Distribution::Default, &device);
+        let (ours, burns) = (ours.valid(), burns.valid());
+        let (a, b): (Vec<f32>, Vec<f32>) = (
+            batch_norm_2d(&ours, x.clone()).into_data().to_vec().unwrap(),
+            burns.forward(x).into_data().to_vec().unwrap(),
+        );
+        assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5));
+    }
+}

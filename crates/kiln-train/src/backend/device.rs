@@ -111,38 +111,45 @@ pub fn check_device_kind(backend: &str, device: Option<DeviceName>) -> std::resu
 /// Says why this machine cannot provide `device` on `backend`; called before any data is read.
 pub fn check_device_present(backend: &str, device: Option<DeviceName>) -> Result<()> {
     check_device_kind(backend, device).map_err(KilnError::Unsupported)?;
-    let unusable = |reason: String| Err(KilnError::BackendUnusable { name: backend.into(), reason });
     match (backend, device) {
         #[cfg(feature = "tch")]
         ("tch", Some(DeviceName::Cuda(index))) => {
             let count = tch::Cuda::device_count().max(0) as usize;
             if index >= count {
-                return unusable(format!(
-                    "device cuda:{index} was asked for and LibTorch sees {count} CUDA device(s). {}",
-                    libtorch_cuda_state()
+                return Err(unusable(
+                    backend,
+                    format!(
+                        "device cuda:{index} was asked for and LibTorch sees {count} CUDA device(s). {}",
+                        libtorch_cuda_state()
+                    ),
                 ));
             }
             Ok(())
         }
         #[cfg(feature = "tch")]
-        ("tch", Some(DeviceName::Mps)) if !tch::utils::has_mps() => unusable(
+        ("tch", Some(DeviceName::Mps)) if !tch::utils::has_mps() => Err(unusable(
+            backend,
             "device mps was asked for, but this LibTorch has no Metal Performance Shaders (MPS exists only in \
              macOS builds of torch on Apple hardware)"
                 .into(),
-        ),
+        )),
         #[cfg(feature = "cuda")]
         ("cuda", Some(DeviceName::Cuda(index))) => {
-            let count = cudarc::driver::CudaContext::device_count().map_err(|e| KilnError::BackendUnusable {
-                name: backend.into(),
-                reason: format!("the CUDA driver could not count the GPUs: {e}"),
-            })?;
+            let count = cudarc::driver::CudaContext::device_count()
+                .map_err(|e| unusable(backend, format!("the CUDA driver could not count the GPUs: {e}")))?;
             if index >= count.max(0) as usize {
-                return unusable(format!("device cuda:{index} was asked for and the CUDA driver sees {count} GPU(s)"));
+                let reason = format!("device cuda:{index} was asked for and the CUDA driver sees {count} GPU(s)");
+                return Err(unusable(backend, reason));
             }
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+#[cfg(any(feature = "tch", feature = "cuda"))]
+fn unusable(backend: &str, reason: String) -> KilnError {
+    KilnError::BackendUnusable { name: backend.into(), reason }
 }
 
 /// Whether LibTorch's CUDA half is in this process, and what that means for `cuda:N`.

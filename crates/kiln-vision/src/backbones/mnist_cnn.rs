@@ -50,7 +50,7 @@ impl<B: Backend> ConvBnRelu<B> {
     }
 
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.relu.forward(self.norm.forward(self.conv.forward(x)))
+        self.relu.forward(crate::blocks::batch_norm_2d(&self.norm, self.conv.forward(x)))
     }
 
     pub fn out_channels(&self) -> usize {

@@ -62,7 +62,7 @@ impl ConvNormActConfig {
 
 impl<B: Backend> ConvNormAct<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.activation.apply(self.norm.forward(self.conv.forward(x)))
+        self.activation.apply(super::batch_norm_2d(&self.norm, self.conv.forward(x)))
     }
 
     /// Runs `x` through `layers` in order (a branch of Inception or of a shuffle unit).

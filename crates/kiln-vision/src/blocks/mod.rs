@@ -1,6 +1,7 @@
 //! Reusable blocks, one concept per file, each a `Config` + `Module` pair generic over `B: Backend`.
 
 pub mod basic_block;
+pub mod batch_norm;
 pub mod bottleneck;
 pub mod channel_shuffle;
 pub mod classifier_head;
@@ -15,6 +16,7 @@ pub mod squeeze_excitation;
 pub mod stochastic_depth;
 
 pub use basic_block::{BasicBlock, BasicBlockConfig};
+pub use batch_norm::batch_norm_2d;
 pub use bottleneck::{Bottleneck, BottleneckConfig};
 pub use channel_shuffle::channel_shuffle;
 pub use classifier_head::{ClassifierHead, ClassifierHeadConfig};

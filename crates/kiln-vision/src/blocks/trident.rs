@@ -87,7 +87,7 @@ impl<B: Backend> TridentBlock<B> {
         let conv = &block.conv.conv;
         let options = ConvOptions::new(conv.stride, [dilation; 2], [dilation; 2], conv.groups);
         let y = conv2d(y, conv.weight.val(), conv.bias.as_ref().map(|b| b.val()), options);
-        let y = block.conv.activation.apply(block.conv.norm.forward(y));
+        let y = block.conv.activation.apply(crate::blocks::batch_norm_2d(&block.conv.norm, y));
         let y = block.expand.forward(y);
         Activation::Relu.apply(y + identity)
     }
