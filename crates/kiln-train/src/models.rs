@@ -53,11 +53,7 @@ impl BackendTask for Describe {
             .into_iter()
             .map(|entry| {
                 let input = self.input.unwrap_or(entry.default_input);
-                let mut params = toml::Table::new();
-                params.insert("in_channels".into(), toml::Value::Integer(input[0] as i64));
-                if entry.fixed_size {
-                    params.insert("image_size".into(), toml::Value::Integer(input[1] as i64));
-                }
+                let params = entry.input_params(input);
                 let description = |size: Option<(usize, Option<u64>)>, unavailable| ModelDescription {
                     name: entry.name.into(),
                     summary: entry.summary.into(),

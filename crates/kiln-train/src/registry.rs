@@ -99,6 +99,19 @@ pub fn models() -> &'static [ModelEntry] {
     &MODELS
 }
 
+impl ModelEntry {
+    /// The `[model]` keys that fit the network to images of `[C, H, W]`: its channels, and the
+    /// image size of a network built for one size.
+    pub fn input_params(&self, [channels, height, _]: [usize; 3]) -> toml::Table {
+        let mut params = toml::Table::new();
+        params.insert("in_channels".into(), toml::Value::Integer(channels as i64));
+        if self.fixed_size {
+            params.insert("image_size".into(), toml::Value::Integer(height as i64));
+        }
+        params
+    }
+}
+
 /// The entry of model `name`, of any kind.
 pub fn entry(name: &str) -> Result<&'static ModelEntry> {
     let names = || models().iter().map(|m| m.name);
@@ -130,9 +143,8 @@ fn not_of_kind(name: &str, kind: ModelKind) -> ParamProblem {
     ParamProblem { key: Some("name".into()), message }
 }
 
-/// Variant `name`'s config with the user's `[model]` keys on top, checked by its family.
-fn configure<C: ModelFamily>(name: &str, params: &toml::Table) -> std::result::Result<C, ParamProblem> {
-    let defaults = C::variant(name).expect("configure is called for a family that has the variant");
+/// A variant's config (`defaults`) with the user's `[model]` keys on top, checked by its family.
+fn configure<C: ModelFamily>(defaults: C, params: &toml::Table) -> std::result::Result<C, ParamProblem> {
     let config = overlay_config(defaults, params, "model")?;
     config.check().map_err(|e| ParamProblem { key: None, message: format!("in [model]: {e}") })?;
     Ok(config)
@@ -153,14 +165,14 @@ pub fn check_params(
     }
     impl Check<'_> {
         fn family<C: ModelFamily>(&mut self, kind: ModelKind) {
-            if self.found.is_some() || kind != self.kind || C::variant(self.name).is_none() {
+            if self.found.is_some() || kind != self.kind {
                 return;
             }
-            self.found =
-                Some(configure::<C>(self.name, self.params).map(|config| match serde_json::to_value(&config) {
-                    Ok(serde_json::Value::Object(fields)) => fields,
-                    _ => unreachable!("overlay_config read the config as a table"),
-                }));
+            let Some(defaults) = C::variant(self.name) else { return };
+            self.found = Some(configure(defaults, self.params).map(|config| match serde_json::to_value(&config) {
+                Ok(serde_json::Value::Object(fields)) => fields,
+                _ => unreachable!("overlay_config read the config as a table"),
+            }));
         }
     }
     impl FamilyVisitor for Check<'_> {
@@ -192,9 +204,12 @@ impl<'a, B: AutodiffBackend, J, O> Pending<'a, B, J, O> {
 
     /// Builds with family `C` if it declares the name.
     fn offer<C: ModelFamily>(&mut self, init: impl FnOnce(&C, &B::Device, J) -> O) {
-        if self.built.is_none() && C::variant(self.name).is_some() {
+        if self.built.is_some() {
+            return;
+        }
+        if let Some(defaults) = C::variant(self.name) {
             let job = self.job.take().expect("a name belongs to one family");
-            self.built = Some(configure::<C>(self.name, self.params).map(|c| init(&c, self.device, job)));
+            self.built = Some(configure(defaults, self.params).map(|c| init(&c, self.device, job)));
         }
     }
 

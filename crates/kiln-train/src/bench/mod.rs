@@ -117,13 +117,10 @@ impl BackendTask for BenchJob {
         B::seed(&device, 0);
         let name = self.options.model.clone();
         // An input other than the model's own sets its channels (and a ViT's image size).
-        let mut params = toml::Table::new();
-        if let (Some(input), Ok(entry)) = (self.options.input, entry(&name)) {
-            params.insert("in_channels".into(), toml::Value::Integer(input[0] as i64));
-            if entry.fixed_size {
-                params.insert("image_size".into(), toml::Value::Integer(input[1] as i64));
-            }
-        }
+        let params = match (self.options.input, entry(&name)) {
+            (Some(input), Ok(entry)) => entry.input_params(input),
+            _ => toml::Table::new(),
+        };
         with_classifier::<B, _>(
             &name,
             &params,

@@ -27,11 +27,14 @@ pub struct ModelShape {
 /// Checks `[model]` (a registered classifier, its keys, `embedding_dim`) without building it.
 pub fn check_model(name: &str, params: &toml::Table) -> std::result::Result<ModelShape, ParamProblem> {
     let (embedding_dim, own) = split_embedding_dim(params)?;
-    let fields = registry::check_params(name, ModelKind::Classifier, &own)?;
+    Ok(ModelShape { classes: configured_classes(name, &own)?, embedding_dim })
+}
+
+/// `num_classes` of network `name` configured with its own keys `own`.
+fn configured_classes(name: &str, own: &toml::Table) -> std::result::Result<usize, ParamProblem> {
+    let fields = registry::check_params(name, ModelKind::Classifier, own)?;
     let classes = fields.get("num_classes").and_then(serde_json::Value::as_u64).map(|c| c as usize);
-    let classes =
-        classes.ok_or_else(|| ParamProblem { key: None, message: "the model's config has no num_classes".into() })?;
-    Ok(ModelShape { classes, embedding_dim })
+    classes.ok_or_else(|| ParamProblem { key: None, message: "the model's config has no num_classes".into() })
 }
 
 /// Takes `embedding_dim` out of the network's own keys.
@@ -69,19 +72,29 @@ pub fn with_classifier<B: AutodiffBackend, J: ClassifierJob<B>>(
     job: J,
 ) -> Result<J::Output> {
     let error = |p: ParamProblem| KilnError::ModelParams { model: name.into(), message: p.message };
-    let shape = check_model(name, params).map_err(error)?;
-    let (_, mut network) = split_embedding_dim(params).map_err(error)?;
-    if let Some(dim) = shape.embedding_dim {
-        // The network ends in the embedding; the task's classes go to the head.
-        network.insert("num_classes".into(), toml::Value::Integer(dim as i64));
-    }
-    registry::with_classifier_model::<B, _>(name, &network, device, WithHead { shape, loss, device, job })?
+    let (embedding_dim, mut network) = split_embedding_dim(params).map_err(error)?;
+    let head = match embedding_dim {
+        None => None,
+        Some(dim) => {
+            // The network ends in the embedding; the task's classes go to the head.
+            let classes = configured_classes(name, &network).map_err(error)?;
+            network.insert("num_classes".into(), toml::Value::Integer(dim as i64));
+            Some(HeadShape { features: dim, classes })
+        }
+    };
+    registry::with_classifier_model::<B, _>(name, &network, device, WithHead { head, loss, device, job })?
         .map_err(error)
+}
+
+/// The margin head's input and output sizes.
+struct HeadShape {
+    features: usize,
+    classes: usize,
 }
 
 /// Puts the margin head on a freshly built network.
 struct WithHead<'a, B: AutodiffBackend, J> {
-    shape: ModelShape,
+    head: Option<HeadShape>,
     loss: &'a LossSection,
     device: &'a B::Device,
     job: J,
@@ -94,8 +107,10 @@ impl<B: AutodiffBackend, J: ClassifierJob<B>> OnClassifier<B> for WithHead<'_, B
         M: AutodiffModule<B> + ImageClassifier<B> + ModuleDisplay + 'static,
         M::InnerModule: ImageClassifier<B::InnerBackend> + ModuleDisplay,
     {
-        let head = match self.shape.embedding_dim {
-            Some(features) => Some(loss::margin_head::<B>(self.loss, features, self.shape.classes, self.device)?),
+        let head = match self.head {
+            Some(HeadShape { features, classes }) => {
+                Some(loss::margin_head::<B>(self.loss, features, classes, self.device)?)
+            }
             None => None,
         };
         Ok(self.job.run(EmbeddingClassifier::new(backbone, head)))
