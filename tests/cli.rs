@@ -485,3 +485,79 @@ fn a_run_directory_from_before_named_checkpoints_is_refused_with_the_reason() {
     let resume = ["run", "experiments/mnist-lenet5.toml", "--resume", out.path().to_str().unwrap()];
     assert_user_error(&kiln(&resume), "cannot be resumed or evaluated here");
 }
+
+#[test]
+fn generate_continues_a_prompt_from_a_language_model_run() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = format!("experiment.output_dir={}", out.path().display());
+    let args = [
+        "run",
+        "experiments/moby-char-lstm.toml",
+        "--backend",
+        "ndarray",
+        "--set",
+        "data.limit=3000",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "model.hidden=16",
+        "--set",
+        &out_dir,
+    ];
+    let o = kiln(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run_dir = std::fs::read_dir(out.path().join("moby-char-lstm")).unwrap().next().unwrap().unwrap().path();
+    let run = run_dir.to_str().unwrap();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", run, "--prompt", "Call me", "--max-tokens", "40"];
+        args.extend(extra);
+        kiln(&args)
+    };
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).trim_end_matches('\n').to_string();
+    let greedy = generate(&["--temperature", "0"]);
+    assert!(greedy.status.success(), "{}", stderr(&greedy));
+    let greedy = text(&greedy);
+    assert!(greedy.starts_with("Call me") && greedy.chars().count() == "Call me".len() + 40, "{greedy:?}");
+    assert_eq!(text(&generate(&["--temperature", "0"])), greedy, "greedy decoding is deterministic");
+    assert_eq!(text(&generate(&["--beam", "1"])), greedy, "a beam of one is greedy decoding");
+    let beam = generate(&["--beam", "3"]);
+    assert!(beam.status.success() && text(&beam).chars().count() == "Call me".len() + 40, "{}", stderr(&beam));
+    let (a, b) = (generate(&["--seed", "1", "--top-k", "5"]), generate(&["--seed", "1", "--top-k", "5"]));
+    assert!(a.status.success() && text(&a) == text(&b), "the same seed draws the same text");
+    // Characters the training text never had, and bad settings, are one-paragraph errors.
+    let mut args = vec!["generate", run, "--prompt", "日本"];
+    args.extend(["--max-tokens", "5"]);
+    assert_user_error(&kiln(&args), "characters the training text never had");
+    assert_user_error(&generate(&["--top-p", "1.5"]), "top-p must be in (0, 1]");
+    // eval reports bits per character; a segmentation-style predict is refused.
+    let o = kiln(&["eval", run]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("test/bits_per_char"), "{}", stderr(&o));
+    let o = kiln(&["predict", run, "--input", "README.md", "--out", "/tmp/x.png"]);
+    assert_user_error(&o, "no `kiln predict`");
+}
+
+#[test]
+fn similar_and_analogy_query_a_word2vec_run() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = format!("experiment.output_dir={}", out.path().display());
+    let set = |kv: &'static str| ["--set", kv];
+    let mut args = vec!["run", "experiments/sotu-word2vec-skipgram.toml", "--backend", "ndarray", "--set", &out_dir];
+    for kv in ["data.limit=20000", "train.epochs=1", "model.dim=8", "model.min_count=2"] {
+        args.extend(set(kv));
+    }
+    let o = kiln(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run_dir = std::fs::read_dir(out.path().join("sotu-word2vec-skipgram")).unwrap().next().unwrap().unwrap().path();
+    let run = run_dir.to_str().unwrap();
+    let o = kiln(&["similar", run, "congress", "--top", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let similarity: f64 = lines[0].split_whitespace().next().unwrap().parse().unwrap();
+    assert!((-1.0..=1.0).contains(&similarity) && !lines.iter().any(|l| l.ends_with(" congress")), "{lines:?}");
+    let o = kiln(&["analogy", run, "house", "senate", "congress"]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).lines().count() == 5, "{}", stderr(&o));
+    assert_user_error(&kiln(&["similar", run, "zyzzyva"]), "'zyzzyva' is not in the run's vocabulary");
+    assert_user_error(&kiln(&["analogy", run, "house", "zyzzyva", "congress"]), "'zyzzyva' is not in the vocabulary");
+    assert_user_error(&kiln(&["generate", run, "--prompt", "x"]), "no `kiln generate`");
+}

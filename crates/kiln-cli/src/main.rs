@@ -7,11 +7,12 @@ use clap::{Parser, Subcommand};
 use kiln_train::bench::{bench, BenchOptions};
 use kiln_train::config::{load_experiment, parse_override, Override, Strategy};
 use kiln_train::ddp::serve_orchestrator;
-use kiln_train::eval::{evaluate_run, predict_run};
+use kiln_train::eval::{evaluate_run, generate_run, predict_run, query_words_run};
 use kiln_train::models::describe_models;
 use kiln_train::progress;
 use kiln_train::reproduce::judge_summary;
 use kiln_train::run::run_experiment;
+use kiln_train::task::{GenerateRequest, Sampling, WordQuery};
 use kiln_train::KilnError;
 
 #[derive(Parser)]
@@ -125,6 +126,53 @@ enum Command {
         /// Where to write the overlay PNG
         #[arg(long)]
         out: PathBuf,
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// Continue a prompt with the newest checkpoint of a language-model run, streaming the text
+    Generate {
+        run_dir: PathBuf,
+        /// Text to continue (every character must occur in the run's training text)
+        #[arg(long)]
+        prompt: String,
+        /// Tokens to draw after the prompt
+        #[arg(long, default_value_t = 200)]
+        max_tokens: usize,
+        /// Softmax temperature; 0 always takes the most likely token (greedy)
+        #[arg(long, default_value_t = 1.0)]
+        temperature: f64,
+        /// Draw only from the K most likely tokens
+        #[arg(long, value_name = "K")]
+        top_k: Option<usize>,
+        /// Draw only from the most likely tokens whose probability reaches P (nucleus sampling)
+        #[arg(long, value_name = "P")]
+        top_p: Option<f64>,
+        /// Seed of the draws: the same seed repeats the same text
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Beam search of width B (the most likely continuation it finds) instead of sampling
+        #[arg(long, value_name = "B", conflicts_with_all = ["top_k", "top_p"])]
+        beam: Option<usize>,
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// The nearest words to WORD in a word2vec run, by cosine similarity
+    Similar {
+        run_dir: PathBuf,
+        word: String,
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// Answers "A is to B as C is to ?" with a word2vec run (the word nearest B − A + C)
+    Analogy {
+        run_dir: PathBuf,
+        a: String,
+        b: String,
+        c: String,
+        #[arg(long, default_value_t = 5)]
+        top: usize,
         #[arg(long)]
         backend: Option<String>,
     },
@@ -265,6 +313,29 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             println!("overlay written to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Generate { run_dir, prompt, max_tokens, temperature, top_k, top_p, seed, beam, backend } => {
+            let sampling = Sampling { temperature, top_k, top_p };
+            sampling.check().map_err(|e| KilnError::Unsupported(format!("--temperature/--top-k/--top-p: {e}")))?;
+            let request = GenerateRequest { prompt: prompt.clone(), max_tokens, sampling, seed, beam };
+            let mut out = std::io::stdout();
+            print!("{prompt}");
+            let mut emit = |piece: &str| {
+                use std::io::Write;
+                print!("{piece}");
+                let _ = out.flush();
+            };
+            generate_run(&run_dir, &request, backend.as_deref(), &mut emit)?;
+            println!();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Similar { run_dir, word, top, backend } => {
+            print_words(&query_words_run(&run_dir, &WordQuery::Similar { word, top }, backend.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Analogy { run_dir, a, b, c, top, backend } => {
+            print_words(&query_words_run(&run_dir, &WordQuery::Analogy { a, b, c, top }, backend.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Models { names, json, input } => {
             let input = input.map(|s| parse_shape(&s)).transpose()?;
             let models = describe_models(&names, input)?;
@@ -355,6 +426,12 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn print_words(words: &[(String, f64)]) {
+    for (word, similarity) in words {
+        println!("{similarity:>8.4}  {word}");
     }
 }
 

@@ -9,6 +9,7 @@ pub mod image_batch;
 pub mod mnist;
 pub mod segmentation;
 pub mod split;
+pub mod text;
 
 pub use error::DataError;
 pub use idx::{read_idx, IdxArray};
@@ -16,3 +17,4 @@ pub use image_batch::{HostImageBatch, ImageBatch, ImageBatcher};
 pub use mnist::{MnistDataset, MnistSplit};
 pub use segmentation::{HostSegmentationBatch, SegmentationDataset};
 pub use split::{epoch_permutation, stratified_split};
+pub use text::{read_text, TextCorpus};

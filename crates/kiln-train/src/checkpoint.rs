@@ -98,6 +98,15 @@ impl CheckpointWriter {
         self.optimizer("model", optimizer)
     }
 
+    /// Stores a small file the task needs to read its modules back (a tokenizer's vocabulary),
+    /// as `<name>` (letters, digits, '_', '-' and one '.').
+    pub fn file(&mut self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let failed = |reason: String| KilnError::Checkpoint { path: PathBuf::from(name), reason };
+        check_name(&name.replacen('.', "_", 1)).map_err(failed)?;
+        self.files.insert(PathBuf::from(name), bytes);
+        Ok(())
+    }
+
     /// Stores an optimizer's state as `optim/<name>.bin`.
     pub fn optimizer(&mut self, name: &str, optimizer: &impl OptimizerState) -> Result<()> {
         let path = PathBuf::from("optim").join(format!("{name}.bin"));
@@ -128,6 +137,11 @@ impl CheckpointReader {
         let file = PathBuf::from(format!("{name}.safetensors"));
         let bytes = self.read(&file)?;
         load_module_bytes(module, bytes).map_err(|reason| KilnError::Checkpoint { path: self.dir.join(&file), reason })
+    }
+
+    /// What [`CheckpointWriter::file`] stored as `name`.
+    pub fn file(&self, name: &str) -> Result<Vec<u8>> {
+        self.read(Path::new(name))
     }
 
     /// What [`CheckpointWriter::model_and_optimizer`] wrote.

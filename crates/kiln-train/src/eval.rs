@@ -1,5 +1,5 @@
-//! `kiln eval <run-dir>` and `kiln predict <run-dir>`: the newest checkpoint of a run, evaluated
-//! again or applied to one input file, for any task.
+//! `kiln eval <run-dir>`, `kiln predict <run-dir>` and `kiln generate <run-dir>`: the newest
+//! checkpoint of a run, evaluated again, applied to one input file, or continuing a prompt.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +12,7 @@ use crate::config::{load_experiment, ExperimentConfig};
 use crate::error::{KilnError, Result};
 use crate::progress::TrainingObserver;
 use crate::records::keyed;
-use crate::task::{with_task, EvalContext, Split, Task, TaskData, TaskJob};
+use crate::task::{with_task, EvalContext, GenerateRequest, Split, Task, TaskData, TaskJob, WordQuery};
 use crate::trainer::RunPaths;
 
 /// The run's config (on `backend` when given) and its newest checkpoint.
@@ -45,7 +45,7 @@ pub fn evaluate_run(
         OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) },
     )?? {
         Outcome::Figures(figures) => Ok(figures),
-        Outcome::Prediction(_) => unreachable!("an evaluation answers with figures"),
+        _ => unreachable!("an evaluation answers with figures"),
     }
 }
 
@@ -57,7 +57,36 @@ pub fn predict_run(run_dir: &Path, input: &Path, output: &Path, backend: Option<
     let action = Action::Predict { input, output };
     match dispatch(&cfg.train.backend.clone(), cfg.train.device, OnBackend { cfg: &cfg, data, ck, action })?? {
         Outcome::Prediction(line) => Ok(line),
-        Outcome::Figures(_) => unreachable!("a prediction answers with its description"),
+        _ => unreachable!("a prediction answers with its description"),
+    }
+}
+
+/// Continues `request.prompt` with the newest checkpoint of a language-model run in `run_dir`,
+/// handing each piece of text to `emit` as it is drawn; returns the whole continuation.
+pub fn generate_run(
+    run_dir: &Path,
+    request: &GenerateRequest,
+    backend: Option<&str>,
+    emit: &mut dyn FnMut(&str),
+) -> Result<String> {
+    let (cfg, ck) = open_run(run_dir, backend)?;
+    let data = TaskData::load(&cfg)?;
+    let action = Action::Generate { request, emit };
+    match dispatch(&cfg.train.backend.clone(), cfg.train.device, OnBackend { cfg: &cfg, data, ck, action })?? {
+        Outcome::Prediction(text) => Ok(text),
+        _ => unreachable!("generation answers with its text"),
+    }
+}
+
+/// Answers `query` (nearest neighbours or an analogy) from the newest checkpoint of a Word2Vec
+/// run in `run_dir`: words with their cosine similarity.
+pub fn query_words_run(run_dir: &Path, query: &WordQuery, backend: Option<&str>) -> Result<Vec<(String, f64)>> {
+    let (cfg, ck) = open_run(run_dir, backend)?;
+    let data = TaskData::load(&cfg)?;
+    let action = Action::Words(query);
+    match dispatch(&cfg.train.backend.clone(), cfg.train.device, OnBackend { cfg: &cfg, data, ck, action })?? {
+        Outcome::Words(words) => Ok(words),
+        _ => unreachable!("a word query answers with words"),
     }
 }
 
@@ -66,11 +95,14 @@ enum Outcome {
     Figures(BTreeMap<String, f64>),
     /// The task's one-line description of what it predicted.
     Prediction(String),
+    Words(Vec<(String, f64)>),
 }
 
 enum Action<'a> {
     Evaluate(&'a mut dyn TrainingObserver),
     Predict { input: &'a Path, output: &'a Path },
+    Generate { request: &'a GenerateRequest, emit: &'a mut dyn FnMut(&str) },
+    Words(&'a WordQuery),
 }
 
 struct OnBackend<'a> {
@@ -104,6 +136,10 @@ impl<B: AutodiffBackend> TaskJob<B> for FromCheckpoint<'_, B> {
         let (model, _) = task.load(model, task.optimizers(), &ck, &device)?;
         match action {
             Action::Predict { input, output } => Ok(Outcome::Prediction(task.predict(&model, input, output, &device)?)),
+            Action::Words(query) => Ok(Outcome::Words(task.words(&model, query)?)),
+            Action::Generate { request, emit } => {
+                Ok(Outcome::Prediction(task.generate(&model, request, &device, emit)?))
+            }
             Action::Evaluate(observer) => {
                 let epochs = cfg.train.epochs;
                 let mut metrics = BTreeMap::new();

@@ -20,6 +20,7 @@ pub mod ema;
 pub mod error;
 pub mod eval;
 pub mod figures;
+pub mod grad_clip;
 pub mod models;
 pub mod optimizer;
 pub mod pipeline;

@@ -93,6 +93,12 @@ mod ddp;
 #[path = "train/tasks.rs"]
 mod tasks;
 
+#[path = "train/language_model.rs"]
+mod language_model;
+
+#[path = "train/word2vec.rs"]
+mod word2vec;
+
 fn config(text: &str) -> Result<ExperimentConfig, KilnError> {
     Ok(parse_experiment(text, "exp.toml", &[])?)
 }

@@ -82,6 +82,40 @@ pub struct DataSection {
     /// sizes: `test/accuracy@<size>` in summary.json. For models that take any input size (SPP-net).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub eval_sizes: Vec<usize>,
+    /// Language models: tokens per training window, the length of truncated back-propagation
+    /// through time (the state carries across windows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq_len: Option<usize>,
+    /// Language models: how text becomes tokens (`char`, or `bpe`: byte-level BPE trained on the
+    /// training text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<String>,
+    /// Language models with `tokenizer = "bpe"`: tokens in the vocabulary, the 256 bytes included
+    /// (default 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocab_size: Option<usize>,
+    /// Word2Vec: an analogy file in word2vec's `questions-words.txt` format, scored after every
+    /// epoch and at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analogies: Option<String>,
+}
+
+impl DataSection {
+    /// The keys of `[data]` only the text tasks (language models, Word2Vec) read, set in a file
+    /// for another task.
+    pub fn text_keys_set(&self) -> Option<&'static str> {
+        if self.seq_len.is_some() {
+            Some("seq_len")
+        } else if self.tokenizer.is_some() {
+            Some("tokenizer")
+        } else if self.vocab_size.is_some() {
+            Some("vocab_size")
+        } else if self.analogies.is_some() {
+            Some("analogies")
+        } else {
+            None
+        }
+    }
 }
 
 /// `name` picks a loss of the task (see `kiln_train::task::classification::loss`); `label_smoothing` and `class_weights` apply to

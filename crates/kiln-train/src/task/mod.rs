@@ -10,7 +10,9 @@
 
 pub mod classification;
 pub mod context;
+pub mod language_model;
 pub mod segmentation;
+pub mod word2vec;
 
 use std::path::Path;
 
@@ -24,6 +26,7 @@ use crate::error::{KilnError, Result};
 use crate::figures::Figures;
 
 pub use context::{EvalContext, EvalPass, StepContext};
+pub use kiln_sequence::generate::Sampling;
 
 /// A split of a task's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -153,6 +156,48 @@ pub trait Task<B: AutodiffBackend>: Sync {
         let _ = (model, input, output, device);
         Err(KilnError::Unsupported("this task has no `kiln predict` (it reads no single input file)".into()))
     }
+
+    /// `kiln generate`: continues `request.prompt`, handing each piece of text to `emit` as it
+    /// is drawn; returns the whole continuation. Tasks whose models do not generate refuse.
+    fn generate(
+        &self,
+        model: &Self::Model,
+        request: &GenerateRequest,
+        device: &B::Device,
+        emit: &mut dyn FnMut(&str),
+    ) -> Result<String> {
+        let _ = (model, request, device, emit);
+        Err(KilnError::Unsupported("this task has no `kiln generate` (its model does not produce text)".into()))
+    }
+
+    /// `kiln similar` / `kiln analogy`: words with their cosine similarity. Tasks without word
+    /// vectors refuse.
+    fn words(&self, model: &Self::Model, query: &WordQuery) -> Result<Vec<(String, f64)>> {
+        let _ = (model, query);
+        Err(KilnError::Unsupported(
+            "this task has no word vectors to query (`kiln similar` and `kiln analogy` are for word2vec runs)".into(),
+        ))
+    }
+}
+
+/// What `kiln similar` and `kiln analogy` ask of a Word2Vec run.
+#[derive(Debug, Clone)]
+pub enum WordQuery {
+    /// The `top` nearest neighbours of `word`.
+    Similar { word: String, top: usize },
+    /// The `top` answers to "`a` is to `b` as `c` is to ?".
+    Analogy { a: String, b: String, c: String, top: usize },
+}
+
+/// What `kiln generate` asks of a language model.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    pub prompt: String,
+    pub max_tokens: usize,
+    pub sampling: Sampling,
+    pub seed: u64,
+    /// Beam search of this width instead of sampling (the whole continuation at once).
+    pub beam: Option<usize>,
 }
 
 /// The tasks an experiment's `[task] name` can pick, each with the check of its own sections.
@@ -177,7 +222,7 @@ impl SectionProblem {
     }
 }
 
-pub const TASKS: &[TaskEntry] = &[classification::ENTRY, segmentation::ENTRY];
+pub const TASKS: &[TaskEntry] = &[classification::ENTRY, segmentation::ENTRY, language_model::ENTRY, word2vec::ENTRY];
 
 /// The entry of `[task] name`.
 pub fn entry(name: &str) -> std::result::Result<&'static TaskEntry, String> {
@@ -190,6 +235,23 @@ pub fn entry(name: &str) -> std::result::Result<&'static TaskEntry, String> {
     })
 }
 
+/// Refuses the `[data]` keys only the text tasks read, in another task's file.
+fn refuse_text_keys(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
+    match cfg.data.text_keys_set() {
+        None => Ok(()),
+        Some(key) => Err(SectionProblem::new(
+            "data",
+            ParamProblem {
+                key: Some(key.into()),
+                message: format!(
+                    "'{key}' is read by the text tasks (language_model, word2vec) only; this is a {} experiment",
+                    cfg.task.name
+                ),
+            },
+        )),
+    }
+}
+
 /// Work to do with the task and model an experiment describes, whatever their types.
 pub trait TaskJob<B: AutodiffBackend> {
     type Output;
@@ -200,6 +262,8 @@ pub trait TaskJob<B: AutodiffBackend> {
 pub enum TaskData {
     Classification(classification::ClassificationData),
     Segmentation(segmentation::SegmentationData),
+    LanguageModel(language_model::TextData),
+    Word2Vec(word2vec::Word2VecData),
 }
 
 impl TaskData {
@@ -211,6 +275,8 @@ impl TaskData {
                     .map_err(|p| KilnError::Unsupported(format!("[loss]: {}", p.message)))?;
                 TaskData::Segmentation(segmentation::SegmentationData::load(cfg, classes, loss.ignore_index)?)
             }
+            "language_model" => TaskData::LanguageModel(language_model::TextData::load(cfg)?),
+            "word2vec" => TaskData::Word2Vec(word2vec::Word2VecData::load(cfg)?),
             _ => TaskData::Classification(classification::ClassificationData::load(cfg)?),
         })
     }
@@ -238,5 +304,7 @@ pub fn with_task<B: AutodiffBackend, J: TaskJob<B>>(
             device,
             segmentation::Assemble { cfg, data, job },
         )?,
+        TaskData::LanguageModel(data) => language_model::assemble::<B, J>(cfg, data, device, job),
+        TaskData::Word2Vec(data) => word2vec::assemble::<B, J>(cfg, data, device, job),
     }
 }

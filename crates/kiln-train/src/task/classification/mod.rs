@@ -36,6 +36,7 @@ pub const ENTRY: TaskEntry = TaskEntry {
 
 /// Checks `[data]`, `[model]`, `[loss]` and `[metrics]` for classification.
 fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
+    super::refuse_text_keys(cfg)?;
     data::check_dataset(&cfg.data.dataset)
         .map_err(|message| SectionProblem::new("data", ParamProblem { key: Some("dataset".into()), message }))?;
     let shape = check_model(&cfg.model.name, &cfg.model.params).map_err(|p| SectionProblem::new("model", p))?;

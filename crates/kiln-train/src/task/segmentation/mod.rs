@@ -43,6 +43,7 @@ pub const SEGMENTATION_METRICS: [&str; 4] =
     ["pixel_accuracy", "mean_pixel_accuracy", "mean_iou", "frequency_weighted_iou"];
 
 fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
+    super::refuse_text_keys(cfg)?;
     let at = |section, key: &str, message: String| {
         SectionProblem::new(section, ParamProblem { key: Some(key.into()), message })
     };
