@@ -4,6 +4,7 @@
 
 use burn::prelude::*;
 
+use super::{check_prompt, last_logits, window};
 use crate::language_model::LanguageModel;
 use crate::SequenceError;
 
@@ -20,11 +21,6 @@ fn log_softmax(logits: &[f32]) -> Vec<f64> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
     let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
     logits.iter().map(|&l| l as f64 - max - sum.ln()).collect()
-}
-
-fn last_logits<B: Backend>(logits: Tensor<B, 3>) -> Vec<f32> {
-    let [_, steps, vocab] = logits.dims();
-    logits.narrow(1, steps - 1, 1).reshape([vocab]).into_data().convert::<f32>().to_vec().expect("float logits")
 }
 
 /// The most likely continuation of `prompt` by `max_tokens` tokens that a beam of `width` finds;
@@ -51,15 +47,7 @@ pub fn beam_search<B: Backend, M: LanguageModel<B>>(
     if width == 0 {
         return Err(SequenceError::Generation("the beam width must be at least 1".into()));
     }
-    if prompt.is_empty() {
-        return Err(SequenceError::Generation("the prompt is empty; give it at least one token".into()));
-    }
-    if let Some(&id) = prompt.iter().find(|&&id| id as usize >= model.vocab_size()) {
-        return Err(SequenceError::Generation(format!(
-            "token {id} is outside the vocabulary of {}",
-            model.vocab_size()
-        )));
-    }
+    check_prompt(model, prompt)?;
     if let Some(limit) = model.max_context() {
         if prompt.len() + max_tokens > limit {
             return Err(SequenceError::Generation(format!(
@@ -68,11 +56,7 @@ pub fn beam_search<B: Backend, M: LanguageModel<B>>(
             )));
         }
     }
-    let window = |ids: &[u32]| {
-        let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
-        let steps = ids.len();
-        Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [1, steps]), device)
-    };
+    let window = |ids: &[u32]| window::<B>(ids, device);
     let (logits, state) = model.forward(window(prompt), None);
     let mut beams = vec![Beam { tokens: Vec::new(), score: 0.0, state, next: last_logits(logits) }];
     for _ in 0..max_tokens {

@@ -38,21 +38,9 @@ pub fn generate<B: Backend, M: LanguageModel<B>>(
     mut emit: impl FnMut(u32),
 ) -> Result<Vec<u32>, SequenceError> {
     sampling.check().map_err(SequenceError::Generation)?;
-    if prompt.is_empty() {
-        return Err(SequenceError::Generation("the prompt is empty; give it at least one token".into()));
-    }
-    if let Some(&id) = prompt.iter().find(|&&id| id as usize >= model.vocab_size()) {
-        return Err(SequenceError::Generation(format!(
-            "token {id} is outside the vocabulary of {}",
-            model.vocab_size()
-        )));
-    }
+    check_prompt(model, prompt)?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let window = |ids: &[u32]| {
-        let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
-        let steps = ids.len();
-        Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [1, steps]), device)
-    };
+    let window = |ids: &[u32]| window::<B>(ids, device);
     // A model with a bounded context sees at most its last `limit` tokens; when its state is
     // full it starts again from the last half of them (amortised: one re-read per limit / 2 tokens).
     let limit = model.max_context().unwrap_or(usize::MAX).max(1);
@@ -61,15 +49,7 @@ pub fn generate<B: Backend, M: LanguageModel<B>>(
     let mut held = context.len();
     let mut drawn = Vec::with_capacity(max_tokens);
     while drawn.len() < max_tokens {
-        let [_, steps, vocab] = logits.dims();
-        let last: Vec<f32> = logits
-            .narrow(1, steps - 1, 1)
-            .reshape([vocab])
-            .into_data()
-            .convert::<f32>()
-            .to_vec()
-            .expect("float logits");
-        let next = sampling.draw(&last, &mut rng) as u32;
+        let next = sampling.draw(&last_logits(logits), &mut rng) as u32;
         emit(next);
         drawn.push(next);
         context.push(next);
@@ -87,6 +67,33 @@ pub fn generate<B: Backend, M: LanguageModel<B>>(
         }
     }
     Ok(drawn)
+}
+
+/// Refuses an empty prompt and token ids outside the model's vocabulary.
+fn check_prompt<B: Backend, M: LanguageModel<B>>(model: &M, prompt: &[u32]) -> Result<(), SequenceError> {
+    if prompt.is_empty() {
+        return Err(SequenceError::Generation("the prompt is empty; give it at least one token".into()));
+    }
+    if let Some(&id) = prompt.iter().find(|&&id| id as usize >= model.vocab_size()) {
+        return Err(SequenceError::Generation(format!(
+            "token {id} is outside the vocabulary of {}",
+            model.vocab_size()
+        )));
+    }
+    Ok(())
+}
+
+/// `ids` as one `[1, steps]` window.
+fn window<B: Backend>(ids: &[u32], device: &B::Device) -> Tensor<B, 2, Int> {
+    let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
+    let steps = ids.len();
+    Tensor::from_data(TensorData::new(ids, [1, steps]), device)
+}
+
+/// The logits of a window's last position, on the host.
+fn last_logits<B: Backend>(logits: Tensor<B, 3>) -> Vec<f32> {
+    let [_, steps, vocab] = logits.dims();
+    logits.narrow(1, steps - 1, 1).reshape([vocab]).into_data().convert::<f32>().to_vec().expect("float logits")
 }
 
 #[cfg(test)]
