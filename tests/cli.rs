@@ -164,6 +164,36 @@ fn bench_compare_pytorch_times_both_sides_and_divides() {
 }
 
 #[test]
+fn bench_times_language_models_on_random_windows_beside_pytorch() {
+    let args = ["bench", "--backend", "ndarray", "--batch-size", "2", "--steps", "1", "--warmup", "0", "--json"];
+    let o = kiln(&[&args[..], &["--model", "lstm_lm", "--seq-len", "8", "--vocab", "20"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["input"]["tokens"], serde_json::json!({"seq_len": 8, "vocab": 20}), "{report}");
+    let (tokens, windows) =
+        (report["tokens_per_second"].as_f64().unwrap(), report["samples_per_second"].as_f64().unwrap());
+    assert!((tokens - 8.0 * windows).abs() < 1e-9 * tokens, "{report}");
+    // The PyTorch copy has kiln's parameter count, worked out by hand from the layers: per block
+    // 4 · (256² + 256) attention + 2 · 512 norms + (256 · 1024 + 1024) + (1024 · 256 + 256) MLP
+    // = 789,760; four blocks, the final norm (512), the tied embedding 20 · 256 and its bias 20.
+    let o = kiln(
+        &[&args[..], &["--model", "transformer_lm", "--seq-len", "8", "--vocab", "20", "--compare", "pytorch"]]
+            .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let want = 4 * 789_760 + 512 + 20 * 256 + 20;
+    let torch = report["pytorch"]["torch"].as_str().unwrap();
+    assert!(torch.contains(&format!("transformer_lm: {want} parameters")), "{report}");
+    let too_long = kiln(&[&args[..], &["--model", "transformer_lm", "--seq-len", "300"]].concat());
+    assert_user_error(&too_long, "--seq-len 300 is longer than transformer_lm's max_len 256");
+    assert_user_error(
+        &kiln(&[&args[..], &["--model", "lstm_lm", "--input", "1x28x28"]].concat()),
+        "--input is for image models",
+    );
+}
+
+#[test]
 fn a_device_the_backend_or_machine_lacks_is_refused_before_anything_runs() {
     let o = kiln(&["run", "experiments/mnist-lenet5.toml", "--backend", "ndarray", "--device", "cuda:0"]);
     assert_user_error(&o, "train.device: backend 'ndarray' has no device 'cuda:0'; it takes cpu");
@@ -560,4 +590,40 @@ fn similar_and_analogy_query_a_word2vec_run() {
     assert_user_error(&kiln(&["similar", run, "zyzzyva"]), "'zyzzyva' is not in the run's vocabulary");
     assert_user_error(&kiln(&["analogy", run, "house", "zyzzyva", "congress"]), "'zyzzyva' is not in the vocabulary");
     assert_user_error(&kiln(&["generate", run, "--prompt", "x"]), "no `kiln generate`");
+}
+
+#[test]
+fn generate_answers_a_prompt_from_a_seq2seq_run() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = format!("experiment.output_dir={}", out.path().display());
+    let mut args = vec!["run", "experiments/reverse-lstm.toml", "--backend", "ndarray", "--set", &out_dir];
+    for kv in ["data.limit=64", "train.epochs=1", "model.hidden=16", "schedule.name=constant"] {
+        args.extend(["--set", kv]);
+    }
+    let o = kiln(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run_dir = std::fs::read_dir(out.path().join("reverse-lstm")).unwrap().next().unwrap().unwrap().path();
+    let run = run_dir.to_str().unwrap();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", run, "--prompt", "1234", "--max-tokens", "6"];
+        args.extend(extra);
+        kiln(&args)
+    };
+    let greedy = generate(&[]);
+    assert!(greedy.status.success(), "{}", stderr(&greedy));
+    // The answer alone (not the prompt first): at most 6 digits, the only characters in the pairs
+    // (a model this untrained may also write the unknown-character token, shown as U+FFFD).
+    let answer = String::from_utf8_lossy(&greedy.stdout).trim_end_matches('\n').to_string();
+    let digit_or_unknown = |c: char| c.is_ascii_digit() || c == '\u{FFFD}';
+    assert!(answer.chars().count() <= 6 && answer.chars().all(digit_or_unknown), "{answer:?}");
+    assert_eq!(generate(&[]).stdout, greedy.stdout, "greedy decoding is deterministic");
+    assert_user_error(&generate(&["--beam", "2"]), "--beam is for language models");
+    assert_user_error(&kiln(&["generate", run, "--prompt", "12a"]), "characters the training pairs never had");
+    let o = kiln(&["eval", run]);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && report.contains("test/exact_match") && report.contains("test/longer_exact_match"),
+        "{}",
+        stderr(&o)
+    );
 }

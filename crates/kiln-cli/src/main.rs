@@ -129,13 +129,13 @@ enum Command {
         #[arg(long)]
         backend: Option<String>,
     },
-    /// Continue a prompt with the newest checkpoint of a language-model run, streaming the text
+    /// Continue a prompt with the newest checkpoint of a language-model run, streaming the text, or answer it with a seq2seq run's
     Generate {
         run_dir: PathBuf,
-        /// Text to continue (every character must occur in the run's training text)
+        /// Text to continue, or a seq2seq run's source (every character must occur in the run's training text)
         #[arg(long)]
         prompt: String,
-        /// Tokens to draw after the prompt
+        /// Tokens to draw after the prompt (a seq2seq run's most target tokens)
         #[arg(long, default_value_t = 200)]
         max_tokens: usize,
         /// Softmax temperature; 0 always takes the most likely token (greedy)
@@ -203,6 +203,12 @@ enum Command {
         /// Input shape CxHxW of the random images, e.g. 3x32x32 (default: the model's own)
         #[arg(long)]
         input: Option<String>,
+        /// Language models: tokens per window of the random text
+        #[arg(long, default_value_t = 128)]
+        seq_len: usize,
+        /// Language models: ids the random tokens are drawn from
+        #[arg(long, default_value_t = 256)]
+        vocab: usize,
         /// Also time the same step in PyTorch (benches/pytorch_bench.py) and print the ratio
         #[arg(long, value_parser = ["pytorch"])]
         compare: Option<String>,
@@ -318,7 +324,6 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             sampling.check().map_err(|e| KilnError::Unsupported(format!("--temperature/--top-k/--top-p: {e}")))?;
             let request = GenerateRequest { prompt: prompt.clone(), max_tokens, sampling, seed, beam };
             let mut out = std::io::stdout();
-            print!("{prompt}");
             let mut emit = |piece: &str| {
                 use std::io::Write;
                 print!("{piece}");
@@ -377,6 +382,8 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             backend,
             device,
             input,
+            seq_len,
+            vocab,
             compare,
             batch_size,
             steps,
@@ -399,6 +406,8 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                 strategy,
                 devices,
                 input,
+                seq_len,
+                vocab,
                 compare_pytorch,
             };
             let report = bench(&options)?;
@@ -409,6 +418,9 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     "{} on {}, batch {}: {:.1} steps/s, {:.0} samples/s, {:.1} ms/step; first step {:.0} ms (JIT and autotune included)",
                     report.model, report.backend, report.batch_size, report.steps_per_second, report.samples_per_second, report.step_ms, report.first_step_ms
                 );
+                if let Some(tokens) = report.tokens_per_second {
+                    println!("{tokens:.0} tokens/s");
+                }
                 if let (Some(single), Some(efficiency)) =
                     (report.single_device_samples_per_second, report.scaling_efficiency)
                 {

@@ -19,10 +19,12 @@
 //! let (_, _) = lm.forward(Tensor::zeros([4, 10], &device), Some(state));
 //! ```
 
+mod config_check;
 pub mod error;
 pub mod generate;
 pub mod language_model;
 pub mod recurrent;
+pub mod seq2seq;
 pub mod tokenize;
 pub mod transformer;
 pub mod word2vec;

@@ -96,6 +96,9 @@ mod tasks;
 #[path = "train/language_model.rs"]
 mod language_model;
 
+#[path = "train/seq2seq.rs"]
+mod seq2seq;
+
 #[path = "train/word2vec.rs"]
 mod word2vec;
 

@@ -5,6 +5,8 @@
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config_check::check_sizes_and_dropout;
+
 use super::LanguageModel;
 use crate::recurrent::{CellKind, RecurrentStack, RecurrentStackConfig, RecurrentState};
 
@@ -26,19 +28,15 @@ pub struct RecurrentLmConfig {
 impl RecurrentLmConfig {
     /// Says why this config cannot be built.
     pub fn check(&self) -> Result<(), String> {
-        let positive = [
-            ("vocab_size", self.vocab_size),
-            ("embed_dim", self.embed_dim),
-            ("hidden", self.hidden),
-            ("layers", self.layers),
-        ];
-        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(format!("{key} must be at least 1"));
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
-        }
-        Ok(())
+        check_sizes_and_dropout(
+            &[
+                ("vocab_size", self.vocab_size),
+                ("embed_dim", self.embed_dim),
+                ("hidden", self.hidden),
+                ("layers", self.layers),
+            ],
+            self.dropout,
+        )
     }
 
     pub fn init<B: Backend>(&self, device: &B::Device) -> RecurrentLm<B> {

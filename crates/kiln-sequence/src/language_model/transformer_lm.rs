@@ -2,13 +2,16 @@
 //! cross-attention, as GPT): token embeddings scaled by √d_model plus positions, causal decoder
 //! blocks, and a read-out that shares the embedding matrix when `tie_weights` (Press & Wolf 2017).
 
-use burn::module::{Initializer, Param};
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::module::Param;
+use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
+
+use crate::config_check::check_sizes_and_dropout;
 
 use super::LanguageModel;
 use crate::transformer::{
-    sinusoidal_positions, AttentionConfig, DecoderBlock, DecoderBlockConfig, KvCache, PositionKind,
+    embed_tokens, read_out, AttentionConfig, EmbedParts, KvCache, PositionKind, SelfAttentionBlock,
+    SelfAttentionBlockConfig,
 };
 
 #[derive(Config, Debug)]
@@ -37,49 +40,38 @@ pub struct TransformerLmConfig {
 
 impl TransformerLmConfig {
     pub fn check(&self) -> Result<(), String> {
-        let positive = [
-            ("vocab_size", self.vocab_size),
-            ("d_model", self.d_model),
-            ("layers", self.layers),
-            ("d_ff", self.d_ff),
-            ("max_len", self.max_len),
-        ];
-        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(format!("{key} must be at least 1"));
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
-        }
+        check_sizes_and_dropout(
+            &[
+                ("vocab_size", self.vocab_size),
+                ("d_model", self.d_model),
+                ("layers", self.layers),
+                ("d_ff", self.d_ff),
+                ("max_len", self.max_len),
+            ],
+            self.dropout,
+        )?;
         AttentionConfig::new(self.d_model, self.heads).check()
     }
 
     pub fn init<B: Backend>(&self, device: &B::Device) -> TransformerLm<B> {
-        // N(0, 1/d_model), scaled by √d_model on the way in: unit-variance inputs, and tied
-        // read-out logits of unit scale after the final norm.
-        let std = 1.0 / (self.d_model as f64).sqrt();
-        let embedding = EmbeddingConfig::new(self.vocab_size, self.d_model)
-            .with_initializer(Initializer::Normal { mean: 0.0, std })
-            .init(device);
+        let parts =
+            EmbedParts::init(self.vocab_size, self.d_model, self.max_len, self.positions, self.tie_weights, device);
         let blocks = (0..self.layers)
             .map(|_| {
-                DecoderBlockConfig::new(self.d_model, self.heads, self.d_ff)
+                SelfAttentionBlockConfig::new(self.d_model, self.heads, self.d_ff)
                     .with_dropout(self.dropout)
                     .with_pre_norm(self.pre_norm)
                     .init(device)
             })
             .collect();
         TransformerLm {
-            embedding,
-            learned_positions: (self.positions == PositionKind::Learned).then(|| {
-                EmbeddingConfig::new(self.max_len, self.d_model)
-                    .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
-                    .init(device)
-            }),
+            embedding: parts.embedding,
+            learned_positions: parts.learned_positions,
             blocks,
             // Pre-norm leaves the residual stream unnormalised: one norm before the read-out (GPT-2).
             final_norm: self.pre_norm.then(|| LayerNormConfig::new(self.d_model).init(device)),
-            head: (!self.tie_weights).then(|| LinearConfig::new(self.d_model, self.vocab_size).init(device)),
-            tied_bias: self.tie_weights.then(|| Param::from_tensor(Tensor::zeros([self.vocab_size], device))),
+            head: parts.head,
+            tied_bias: parts.tied_bias,
             dropout: DropoutConfig::new(self.dropout).init(),
             d_model: self.d_model,
             max_len: self.max_len,
@@ -92,7 +84,7 @@ impl TransformerLmConfig {
 pub struct TransformerLm<B: Backend> {
     pub embedding: Embedding<B>,
     pub learned_positions: Option<Embedding<B>>,
-    pub blocks: Vec<DecoderBlock<B>>,
+    pub blocks: Vec<SelfAttentionBlock<B>>,
     pub final_norm: Option<LayerNorm<B>>,
     /// The read-out; `None` when it is the embedding matrix (tied) plus `tied_bias`.
     pub head: Option<Linear<B>>,
@@ -119,18 +111,8 @@ impl<B: Backend> TransformerLm<B> {
         state: Option<TransformerState<B>>,
         padding: Option<Tensor<B, 2, Bool>>,
     ) -> (Tensor<B, 3>, TransformerState<B>) {
-        let [batch, steps] = tokens.dims();
-        let device = tokens.device();
-        let past = state.as_ref().map_or(0, |s| s.positions);
-        let mut x = self.embedding.forward(tokens).mul_scalar((self.d_model as f64).sqrt());
-        let positions = match &self.learned_positions {
-            Some(table) => {
-                let ids = Tensor::<B, 1, Int>::arange(past as i64..(past + steps) as i64, &device).reshape([1, steps]);
-                table.forward(ids)
-            }
-            None => sinusoidal_positions::<B>(past, steps, self.d_model, &device).reshape([1, steps, self.d_model]),
-        };
-        x = self.dropout.forward(x + positions.expand([batch, steps, self.d_model]));
+        let (past, steps) = (state.as_ref().map_or(0, |s| s.positions), tokens.dims()[1]);
+        let mut x = embed_tokens(&self.embedding, self.learned_positions.as_ref(), &self.dropout, tokens, past);
         let mut caches = state.map(|s| s.caches.into_iter().map(Some).collect::<Vec<_>>()).unwrap_or_default();
         let mut next = Vec::with_capacity(self.blocks.len());
         for (l, block) in self.blocks.iter().enumerate() {
@@ -142,17 +124,7 @@ impl<B: Backend> TransformerLm<B> {
         if let Some(norm) = &self.final_norm {
             x = norm.forward(x);
         }
-        let logits = match (&self.head, &self.tied_bias) {
-            (Some(head), _) => head.forward(x),
-            (None, bias) => {
-                let weight = self.embedding.weight.val().transpose().unsqueeze::<3>();
-                let logits = x.matmul(weight);
-                match bias {
-                    Some(bias) => logits + bias.val().reshape([1, 1, self.vocab_size]),
-                    None => logits,
-                }
-            }
-        };
+        let logits = read_out(x, self.head.as_ref(), &self.embedding, self.tied_bias.as_ref());
         (logits, TransformerState { caches: next, positions: past + steps })
     }
 }

@@ -1,4 +1,4 @@
-//! Multi-head scaled dot-product attention (Vaswani et al. 2017, Sec. 3.2), causal, with an
+//! Multi-head scaled dot-product attention (Vaswani et al. 2017, Sec. 3.2), causal or not, with an
 //! optional padding mask and a cache of past keys and values.
 
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
@@ -80,30 +80,67 @@ impl<B: Backend> Attention<B> {
         cache: Option<KvCache<B>>,
         padding: Option<Tensor<B, 2, Bool>>,
     ) -> (Tensor<B, 3>, KvCache<B>) {
-        let [batch, steps, d_model] = x.dims();
-        let device = x.device();
-        let d_head = d_model / self.heads;
-        let query = self.split_heads(self.query.forward(x.clone()));
         let mut keys = self.split_heads(self.key.forward(x.clone()));
-        let mut values = self.split_heads(self.value.forward(x));
+        let mut values = self.split_heads(self.value.forward(x.clone()));
         let past = cache.as_ref().map_or(0, KvCache::len);
         if let Some(cache) = cache {
             keys = Tensor::cat(vec![cache.keys, keys], 2);
             values = Tensor::cat(vec![cache.values, values], 2);
         }
-        let total = past + steps;
-        let scores = query.matmul(keys.clone().swap_dims(2, 3)).div_scalar((d_head as f64).sqrt());
-        // Step i sits at position past + i and may not see key positions after it.
-        let later: Vec<bool> = (0..steps).flat_map(|i| (0..total).map(move |j| j > past + i)).collect();
-        let causal = Tensor::<B, 2, Bool>::from_data(TensorData::new(later, [steps, total]), &device);
+        let output = self.attend(x, keys.clone(), values.clone(), Some(past), padding);
+        (output, KvCache { keys, values })
+    }
+
+    /// Attention of every step of `x` to every step of `x` but those `padding` (`[batch,
+    /// steps]`) marks: the Transformer encoder's self-attention, which sees both ways.
+    pub fn forward_bidirectional(&self, x: Tensor<B, 3>, padding: Option<Tensor<B, 2, Bool>>) -> Tensor<B, 3> {
+        let keys = self.split_heads(self.key.forward(x.clone()));
+        let values = self.split_heads(self.value.forward(x.clone()));
+        self.attend(x, keys, values, None, padding)
+    }
+
+    /// Attention of the steps of `x` to those of `memory` (`[batch, source, d_model]`, the
+    /// encoder's output) but where `memory_padding` (`[batch, source]`) marks a pad: the
+    /// decoder's cross-attention (Vaswani et al. 2017, Sec. 3.2.3).
+    pub fn forward_cross(
+        &self,
+        x: Tensor<B, 3>,
+        memory: Tensor<B, 3>,
+        memory_padding: Option<Tensor<B, 2, Bool>>,
+    ) -> Tensor<B, 3> {
+        let keys = self.split_heads(self.key.forward(memory.clone()));
+        let values = self.split_heads(self.value.forward(memory));
+        self.attend(x, keys, values, None, memory_padding)
+    }
+
+    /// `softmax(QKᵀ/√d_head)V` over heads, queries from `x`; with `causal_past = Some(past)`
+    /// query `i` sits at position `past + i` and sees no key after it.
+    fn attend(
+        &self,
+        x: Tensor<B, 3>,
+        keys: Tensor<B, 4>,
+        values: Tensor<B, 4>,
+        causal_past: Option<usize>,
+        padding: Option<Tensor<B, 2, Bool>>,
+    ) -> Tensor<B, 3> {
+        let [batch, steps, d_model] = x.dims();
+        let device = x.device();
+        let d_head = d_model / self.heads;
+        let query = self.split_heads(self.query.forward(x));
+        let total = keys.dims()[2];
+        let mut scores = query.matmul(keys.swap_dims(2, 3)).div_scalar((d_head as f64).sqrt());
         // A large negative number rather than -inf: a row with every key masked (a query on a
         // pad) gives uniform weights instead of NaN.
-        let mut scores = scores.mask_fill(causal.reshape([1, 1, steps, total]), -1.0e9);
+        if let Some(past) = causal_past {
+            let later: Vec<bool> = (0..steps).flat_map(|i| (0..total).map(move |j| j > past + i)).collect();
+            let causal = Tensor::<B, 2, Bool>::from_data(TensorData::new(later, [steps, total]), &device);
+            scores = scores.mask_fill(causal.reshape([1, 1, steps, total]), -1.0e9);
+        }
         if let Some(padding) = padding {
             scores = scores.mask_fill(padding.reshape([batch, 1, 1, total]), -1.0e9);
         }
         let weights = self.dropout.forward(softmax(scores, 3));
-        let mixed = weights.matmul(values.clone()).swap_dims(1, 2).reshape([batch, steps, d_model]);
-        (self.output.forward(mixed), KvCache { keys, values })
+        let mixed = weights.matmul(values).swap_dims(1, 2).reshape([batch, steps, d_model]);
+        self.output.forward(mixed)
     }
 }

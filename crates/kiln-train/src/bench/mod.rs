@@ -22,6 +22,8 @@ use crate::figures::FigureMeter;
 use crate::registry::entry;
 use crate::strategy::{Reducer, SingleDevice};
 use crate::task::classification::{with_classifier, ClassificationTask, ClassifierJob};
+use crate::task::language_model::models::{self as lm_models, LanguageModelConfig, LANGUAGE_MODELS};
+use crate::task::language_model::{LanguageModelTask, TextData};
 use crate::task::{StepContext, Task};
 
 /// How often the trainer reads figures by default (`[train] log_every`).
@@ -43,23 +45,39 @@ pub struct BenchOptions {
     pub devices: usize,
     /// `[C, H, W]` of the synthetic images; the model's default input when `None`.
     pub input: Option<[usize; 3]>,
+    /// Language models: tokens per window and the vocabulary of the random tokens.
+    pub seq_len: usize,
+    pub vocab: usize,
     /// Also time the same model, batch and device in PyTorch (`benches/pytorch_bench.py`).
     pub compare_pytorch: bool,
+}
+
+/// What the synthetic batches hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BenchInput {
+    /// `[C, H, W]` images.
+    Image([usize; 3]),
+    /// Windows of `seq_len` tokens drawn from `vocab` ids.
+    Tokens { seq_len: usize, vocab: usize },
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub model: String,
     pub backend: String,
-    pub input: [usize; 3],
+    pub input: BenchInput,
     pub batch_size: usize,
     pub steps: usize,
     /// The first step alone: JIT compilation and autotuning land here on GPU backends.
     pub first_step_ms: f64,
     pub step_ms: f64,
     pub steps_per_second: f64,
-    /// Across all devices.
+    /// Across all devices (windows, for a language model).
     pub samples_per_second: f64,
+    /// Language models: `samples_per_second × seq_len`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
     pub strategy: Strategy,
     pub devices: usize,
     /// DDP only: one device's samples per second, and `samples_per_second / (devices × that)`.
@@ -81,10 +99,24 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
     if options.strategy == Strategy::Single && options.devices > 1 {
         return Err(KilnError::Unsupported("--devices > 1 needs --strategy ddp".into()));
     }
-    entry(&options.model)?;
+    let language_model = LANGUAGE_MODELS.iter().any(|m| m.name == options.model);
+    if language_model && options.input.is_some() {
+        return Err(KilnError::Unsupported(format!(
+            "--input is for image models; {} takes --seq-len and --vocab",
+            options.model
+        )));
+    }
+    if !language_model {
+        entry(&options.model)?;
+    }
     crate::backend::check_available(&options.backend)?;
     crate::backend::check_device_present(&options.backend, options.device)?;
-    let mut report = dispatch(&options.backend, options.device, BenchJob { options: options.clone() })??;
+    let job = BenchJob { options: options.clone() };
+    let mut report = if language_model {
+        dispatch(&options.backend, options.device, LanguageModelBench(job))??
+    } else {
+        dispatch(&options.backend, options.device, job)??
+    };
     if options.compare_pytorch {
         let torch = pytorch::time_pytorch(options, report.input)?;
         report.ratio_to_pytorch = Some(report.step_ms / torch.step_ms);
@@ -151,33 +183,83 @@ impl<B: AutodiffBackend> ClassifierJob<B> for Timed<B> {
             .map_err(|e| KilnError::ModelParams { model: o.model.clone(), message: e.to_string() })?;
         let classes = model.complexity(input).output[0];
         let task = ClassificationTask::<M>::synthetic(input, classes, adam());
-        let model = number_parameters(model);
-        let single = time_steps(&task, model.clone(), o, &self.device, &SingleDevice)?;
-        let (timing, peers) = match o.strategy {
-            Strategy::Single => (single, 1),
-            Strategy::Ddp => (time_ddp(&task, model, o, &self.device)?, o.devices),
-        };
-        let samples_per_second = (o.steps * o.batch_size * peers) as f64 / timing.seconds;
-        let single_rate = (o.steps * o.batch_size) as f64 / single.seconds;
-        let ddp = o.strategy == Strategy::Ddp;
-        Ok(BenchReport {
-            model: o.model.clone(),
-            backend: self.backend.into(),
-            input,
-            batch_size: o.batch_size,
-            steps: o.steps,
-            first_step_ms: timing.first_step_ms,
-            step_ms: timing.seconds * 1e3 / o.steps as f64,
-            steps_per_second: o.steps as f64 / timing.seconds,
-            samples_per_second,
-            strategy: o.strategy,
-            devices: peers,
-            single_device_samples_per_second: ddp.then_some(single_rate),
-            scaling_efficiency: ddp.then(|| samples_per_second / (peers as f64 * single_rate)),
-            pytorch: None,
-            ratio_to_pytorch: None,
-        })
+        time_task(&task, model, o, &self.device, self.backend, BenchInput::Image(input))
     }
+}
+
+/// `kiln bench` of a language model: the task's step on random windows.
+struct LanguageModelBench(BenchJob);
+
+impl BackendTask for LanguageModelBench {
+    type Output = Result<BenchReport>;
+    fn run<B: AutodiffBackend>(self, device: B::Device, backend: &'static str) -> Self::Output {
+        B::seed(&device, 0);
+        let o = &self.0.options;
+        let config = lm_models::config(&o.model, &toml::Table::new(), o.vocab)
+            .map_err(|p| KilnError::ModelParams { model: o.model.clone(), message: p.message })?;
+        if let Some(max_len) = config.max_len().filter(|&m| o.seq_len > m) {
+            return Err(KilnError::Unsupported(format!(
+                "--seq-len {} is longer than {}'s max_len {max_len}",
+                o.seq_len, o.model
+            )));
+        }
+        let data = TextData::synthetic(o.vocab, o.seq_len, o.batch_size)?;
+        let input = BenchInput::Tokens { seq_len: o.seq_len, vocab: o.vocab };
+        match config {
+            LanguageModelConfig::Recurrent(c) => {
+                let task = LanguageModelTask::with_optimizer(data, adam())?;
+                time_task(&task, c.init::<B>(&device), o, &device, backend, input)
+            }
+            LanguageModelConfig::Transformer(c) => {
+                let task = LanguageModelTask::with_optimizer(data, adam())?;
+                time_task(&task, c.init::<B>(&device), o, &device, backend, input)
+            }
+        }
+    }
+}
+
+/// Times `task`'s steps on one device (and on `o.devices` DDP peers when asked) and reports.
+fn time_task<B: AutodiffBackend, T: Task<B>>(
+    task: &T,
+    model: T::Model,
+    o: &BenchOptions,
+    device: &B::Device,
+    backend: &'static str,
+    input: BenchInput,
+) -> Result<BenchReport>
+where
+    T::Batch: Clone,
+{
+    let model = number_parameters(model);
+    let single = time_steps(task, model.clone(), o, device, &SingleDevice)?;
+    let (timing, peers) = match o.strategy {
+        Strategy::Single => (single, 1),
+        Strategy::Ddp => (time_ddp(task, model, o, device)?, o.devices),
+    };
+    let samples_per_second = (o.steps * o.batch_size * peers) as f64 / timing.seconds;
+    let single_rate = (o.steps * o.batch_size) as f64 / single.seconds;
+    let ddp = o.strategy == Strategy::Ddp;
+    Ok(BenchReport {
+        model: o.model.clone(),
+        backend: backend.into(),
+        input,
+        batch_size: o.batch_size,
+        steps: o.steps,
+        first_step_ms: timing.first_step_ms,
+        step_ms: timing.seconds * 1e3 / o.steps as f64,
+        steps_per_second: o.steps as f64 / timing.seconds,
+        samples_per_second,
+        tokens_per_second: match input {
+            BenchInput::Tokens { seq_len, .. } => Some(samples_per_second * seq_len as f64),
+            BenchInput::Image(_) => None,
+        },
+        strategy: o.strategy,
+        devices: peers,
+        single_device_samples_per_second: ddp.then_some(single_rate),
+        scaling_efficiency: ddp.then(|| samples_per_second / (peers as f64 * single_rate)),
+        pytorch: None,
+        ratio_to_pytorch: None,
+    })
 }
 
 #[derive(Debug, Clone, Copy)]

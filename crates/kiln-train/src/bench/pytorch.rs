@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use super::BenchOptions;
+use super::{BenchInput, BenchOptions};
 use crate::backend::DeviceName;
 use crate::error::{KilnError, Result};
 
@@ -40,7 +40,7 @@ fn torch_device(backend: &str, device: Option<DeviceName>) -> String {
     }
 }
 
-pub fn time_pytorch(options: &BenchOptions, input: [usize; 3]) -> Result<PytorchTiming> {
+pub fn time_pytorch(options: &BenchOptions, input: BenchInput) -> Result<PytorchTiming> {
     let refuse = |why: String| KilnError::Unsupported(format!("--compare pytorch: {why}"));
     let script = script();
     if !script.is_file() {
@@ -55,7 +55,12 @@ pub fn time_pytorch(options: &BenchOptions, input: [usize; 3]) -> Result<Pytorch
         .args(["--model", &options.model, "--device", &device])
         .args(["--batch-size", &options.batch_size.to_string()])
         .args(["--steps", &options.steps.to_string(), "--warmup", &options.warmup.to_string()])
-        .args(["--input", &format!("{}x{}x{}", input[0], input[1], input[2])])
+        .args(match input {
+            BenchInput::Image([c, h, w]) => vec!["--input".to_string(), format!("{c}x{h}x{w}")],
+            BenchInput::Tokens { seq_len, vocab } => {
+                vec!["--seq-len".into(), seq_len.to_string(), "--vocab".into(), vocab.to_string()]
+            }
+        })
         .output()
         .map_err(|e| refuse(format!("cannot start {} (set KILN_PYTHON to a Python with torch): {e}", python())))?;
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -12,6 +12,8 @@ pub mod classification;
 pub mod context;
 pub mod language_model;
 pub mod segmentation;
+pub mod seq2seq;
+mod tokenizer_file;
 pub mod word2vec;
 
 use std::path::Path;
@@ -43,6 +45,16 @@ impl Split {
             Split::Train => "train",
             Split::Valid => "valid",
             Split::Test => "test",
+        }
+    }
+
+    /// How a pass over the split shows in the progress display.
+    pub fn phase(self) -> crate::progress::Phase {
+        use crate::progress::Phase;
+        match self {
+            Split::Train => Phase::Train,
+            Split::Valid => Phase::Valid,
+            Split::Test => Phase::Test,
         }
     }
 }
@@ -157,8 +169,9 @@ pub trait Task<B: AutodiffBackend>: Sync {
         Err(KilnError::Unsupported("this task has no `kiln predict` (it reads no single input file)".into()))
     }
 
-    /// `kiln generate`: continues `request.prompt`, handing each piece of text to `emit` as it
-    /// is drawn; returns the whole continuation. Tasks whose models do not generate refuse.
+    /// `kiln generate`: answers `request.prompt` (a language model continues it and emits the
+    /// prompt first; a seq2seq model writes its target), handing each piece of text to `emit`
+    /// as it is drawn; returns the text generated. Tasks whose models do not generate refuse.
     fn generate(
         &self,
         model: &Self::Model,
@@ -222,7 +235,8 @@ impl SectionProblem {
     }
 }
 
-pub const TASKS: &[TaskEntry] = &[classification::ENTRY, segmentation::ENTRY, language_model::ENTRY, word2vec::ENTRY];
+pub const TASKS: &[TaskEntry] =
+    &[classification::ENTRY, segmentation::ENTRY, language_model::ENTRY, seq2seq::ENTRY, word2vec::ENTRY];
 
 /// The entry of `[task] name`.
 pub fn entry(name: &str) -> std::result::Result<&'static TaskEntry, String> {
@@ -244,7 +258,7 @@ fn refuse_text_keys(cfg: &ExperimentConfig) -> std::result::Result<(), SectionPr
             ParamProblem {
                 key: Some(key.into()),
                 message: format!(
-                    "'{key}' is read by the text tasks (language_model, word2vec) only; this is a {} experiment",
+                    "'{key}' is read by the text tasks (language_model, seq2seq, word2vec) only; this is a {} experiment",
                     cfg.task.name
                 ),
             },
@@ -263,6 +277,7 @@ pub enum TaskData {
     Classification(classification::ClassificationData),
     Segmentation(segmentation::SegmentationData),
     LanguageModel(language_model::TextData),
+    Seq2Seq(seq2seq::PairData),
     Word2Vec(word2vec::Word2VecData),
 }
 
@@ -276,6 +291,7 @@ impl TaskData {
                 TaskData::Segmentation(segmentation::SegmentationData::load(cfg, classes, loss.ignore_index)?)
             }
             "language_model" => TaskData::LanguageModel(language_model::TextData::load(cfg)?),
+            "seq2seq" => TaskData::Seq2Seq(seq2seq::PairData::load(cfg)?),
             "word2vec" => TaskData::Word2Vec(word2vec::Word2VecData::load(cfg)?),
             _ => TaskData::Classification(classification::ClassificationData::load(cfg)?),
         })
@@ -305,6 +321,7 @@ pub fn with_task<B: AutodiffBackend, J: TaskJob<B>>(
             segmentation::Assemble { cfg, data, job },
         )?,
         TaskData::LanguageModel(data) => language_model::assemble::<B, J>(cfg, data, device, job),
+        TaskData::Seq2Seq(data) => seq2seq::assemble::<B, J>(cfg, data, device, job),
         TaskData::Word2Vec(data) => word2vec::assemble::<B, J>(cfg, data, device, job),
     }
 }

@@ -79,7 +79,7 @@ fn language_model_sections_are_checked_where_they_are_written() {
             .unwrap()
             .replace("batch_size = ", "seq_len = 32\nbatch_size = ");
     let e = error(&mnist);
-    assert!(e.contains("'seq_len' is read by the text tasks (language_model, word2vec) only"), "{e}");
+    assert!(e.contains("'seq_len' is read by the text tasks (language_model, seq2seq, word2vec) only"), "{e}");
 }
 
 #[test]

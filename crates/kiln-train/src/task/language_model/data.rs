@@ -11,11 +11,10 @@ use kiln_sequence::tokenize::{AnyTokenizer, Tokenizer};
 
 use crate::config::{closest, ExperimentConfig, Strategy};
 use crate::error::{KilnError, Result};
+use crate::task::tokenizer_file::fit_tokenizer;
 
 /// Datasets `[data] dataset` can name for language models.
 pub const DATASETS: [&str; 1] = ["text"];
-/// Tokenizers `[data] tokenizer` can name.
-pub const TOKENIZERS: [&str; 2] = ["char", "bpe"];
 
 pub fn check_dataset(name: &str) -> std::result::Result<(), String> {
     if DATASETS.contains(&name) {
@@ -26,14 +25,6 @@ pub fn check_dataset(name: &str) -> std::result::Result<(), String> {
         "unknown dataset '{name}' in [data] for language_model (known: {}: a folder of train.txt, valid.txt, test.txt){hint}",
         DATASETS.join(", ")
     ))
-}
-
-pub fn check_tokenizer(name: &str) -> std::result::Result<(), String> {
-    if TOKENIZERS.contains(&name) {
-        return Ok(());
-    }
-    let hint = closest(name, TOKENIZERS).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
-    Err(format!("unknown tokenizer '{name}' in [data] (known: {}){hint}", TOKENIZERS.join(", ")))
 }
 
 /// One split's tokens and the number of characters each stands for.
@@ -95,6 +86,7 @@ impl Windows {
 }
 
 /// A host batch: `rows` windows of `steps` inputs and their next tokens, row-major.
+#[derive(Debug, Clone)]
 pub struct TextBatch {
     pub inputs: Vec<i64>,
     pub targets: Vec<i64>,
@@ -140,8 +132,6 @@ impl TextData {
     pub fn load(cfg: &ExperimentConfig) -> Result<Self> {
         let d = &cfg.data;
         check_dataset(&d.dataset).map_err(KilnError::Unsupported)?;
-        let kind = d.tokenizer.as_deref().unwrap_or("char");
-        check_tokenizer(kind).map_err(KilnError::Unsupported)?;
         let seq_len = d.seq_len.ok_or_else(|| {
             KilnError::Unsupported("[data] seq_len (tokens per training window) is required for language_model".into())
         })?;
@@ -150,8 +140,7 @@ impl TextData {
             Strategy::Single => 1,
         };
         let corpus = TextCorpus::load(Path::new(&d.root), d.limit)?;
-        let tokenizer = AnyTokenizer::fit(kind, &corpus.train, d.vocab_size)
-            .map_err(|e| KilnError::Unsupported(format!("[data] tokenizer: {e}")))?;
+        let tokenizer = fit_tokenizer(d, &corpus.train)?;
         let stream = |text: Option<&str>| text.map(|t| TokenStream::new(&tokenizer, t)).transpose();
         let data = Self {
             train: TokenStream::new(&tokenizer, &corpus.train)?,
@@ -176,6 +165,24 @@ impl TextData {
             }
         }
         Ok(data)
+    }
+
+    /// A character vocabulary of `vocab` ids (the unknown id and `vocab - 1` characters) over
+    /// random text: what `kiln bench` times a language model's step on, `lanes` streams of
+    /// windows of `seq_len` tokens.
+    pub fn synthetic(vocab: usize, seq_len: usize, lanes: usize) -> Result<Self> {
+        if vocab < 2 || seq_len == 0 || lanes == 0 {
+            return Err(KilnError::Unsupported(
+                "--vocab must be at least 2, --seq-len and --batch-size at least 1".into(),
+            ));
+        }
+        let alphabet: String = (0..vocab as u32 - 1).filter_map(|i| char::from_u32(0x100 + i)).collect();
+        let tokenizer =
+            AnyTokenizer::fit("char", &alphabet, None).map_err(|e| KilnError::Unsupported(e.to_string()))?;
+        let tokens: Vec<u32> = (0..lanes * (seq_len + 1)).map(|i| (i % vocab) as u32).collect();
+        let chars = vec![1; tokens.len()];
+        let train = TokenStream { tokens, chars };
+        Ok(Self { tokenizer, train, valid: None, test: None, seq_len, lanes, train_lanes: lanes })
     }
 
     /// The training windows.

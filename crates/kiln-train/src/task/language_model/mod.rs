@@ -21,13 +21,13 @@ use rand::{RngExt, SeedableRng};
 pub use data::{TextBatch, TextData, TokenStream, Windows};
 use models::LanguageModelConfig;
 
+use super::tokenizer_file::{check_saved_tokenizer, check_tokenizer_keys, save_tokenizer};
 use super::{BatchKey, EvalContext, GenerateRequest, SectionProblem, Split, StepContext, Task, TaskEntry, TaskJob};
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::config::{closest, ExperimentConfig, OptimSection, ParamProblem};
 use crate::error::{KilnError, Result};
 use crate::figures::Figures;
 use crate::optimizer::AnyOptimizer;
-use crate::progress::Phase;
 
 pub const ENTRY: TaskEntry = TaskEntry {
     name: "language_model",
@@ -38,35 +38,13 @@ pub const ENTRY: TaskEntry = TaskEntry {
 /// Figures every pass reports besides `loss` (nats per token).
 pub const LANGUAGE_MODEL_METRICS: [&str; 2] = ["bits_per_char", "perplexity"];
 
-/// The checkpoint file holding the tokenizer the model was trained with.
-const TOKENIZER_FILE: &str = "tokenizer.json";
-
 fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
     let at = |section, key: &str, message: String| {
         SectionProblem::new(section, ParamProblem { key: Some(key.into()), message })
     };
     let d = &cfg.data;
     data::check_dataset(&d.dataset).map_err(|m| at("data", "dataset", m))?;
-    let tokenizer = d.tokenizer.as_deref().unwrap_or("char");
-    data::check_tokenizer(tokenizer).map_err(|m| at("data", "tokenizer", m))?;
-    match d.vocab_size {
-        Some(_) if tokenizer != "bpe" => {
-            return Err(at(
-                "data",
-                "vocab_size",
-                "vocab_size is for tokenizer = \"bpe\"; a character vocabulary is the training text's characters"
-                    .into(),
-            ))
-        }
-        Some(n) if n < 256 => {
-            return Err(at(
-                "data",
-                "vocab_size",
-                format!("a byte-level BPE vocabulary holds the 256 bytes and its merges: vocab_size {n} is below 256"),
-            ))
-        }
-        _ => {}
-    }
+    check_tokenizer_keys(d).map_err(|(key, message)| at("data", key, message))?;
     match d.seq_len {
         None => {
             return Err(at(
@@ -140,10 +118,15 @@ pub struct LanguageModelTask<M> {
 
 impl<M> LanguageModelTask<M> {
     pub fn new(cfg: &ExperimentConfig, data: TextData) -> Result<Self> {
+        Self::with_optimizer(data, cfg.optim.clone())
+    }
+
+    /// The task on `data` stepping with `optim`.
+    pub fn with_optimizer(data: TextData, optim: OptimSection) -> Result<Self> {
         let train_windows = data.train_windows().ok_or_else(|| {
             KilnError::Unsupported(format!("the training text has too few tokens for {} streams", data.train_lanes))
         })?;
-        Ok(Self { data, train_windows, optim: cfg.optim.clone(), _model: PhantomData })
+        Ok(Self { data, train_windows, optim, _model: PhantomData })
     }
 
     pub fn tokenizer(&self) -> &AnyTokenizer {
@@ -240,11 +223,7 @@ where
         })?;
         let model = model.valid();
         let device = ctx.device;
-        let phase = match split {
-            Split::Train => Phase::Train,
-            Split::Valid => Phase::Valid,
-            Split::Test => Phase::Test,
-        };
+        let phase = split.phase();
         let examples: Vec<usize> = (0..windows.examples()).collect();
         let mut state = None;
         let mut pass = ctx.begin(phase, examples.len());
@@ -269,8 +248,7 @@ where
     }
 
     fn save(&self, model: &M, optimizers: &Self::Optimizers, out: &mut CheckpointWriter) -> Result<()> {
-        let json = self.data.tokenizer.to_json().map_err(|e| KilnError::Unsupported(e.to_string()))?;
-        out.file(TOKENIZER_FILE, json.into_bytes())?;
+        save_tokenizer(&self.data.tokenizer, out)?;
         out.model_and_optimizer(model, optimizers)
     }
 
@@ -281,17 +259,7 @@ where
         from: &CheckpointReader,
         device: &B::Device,
     ) -> Result<(M, Self::Optimizers)> {
-        let bad = |reason: String| KilnError::Checkpoint { path: from.dir.join(TOKENIZER_FILE), reason };
-        let saved = String::from_utf8(from.file(TOKENIZER_FILE)?).map_err(|e| bad(e.to_string()))?;
-        let saved = AnyTokenizer::from_json(&saved).map_err(|e| bad(e.to_string()))?;
-        let same = matches!((saved.to_json(), self.data.tokenizer.to_json()), (Ok(a), Ok(b)) if a == b);
-        if !same {
-            return Err(bad(format!(
-                "the run was trained with a vocabulary of {} tokens that the training text under [data] root no longer gives (it gives {}); the text has changed since, so the run's token ids would mean other text",
-                saved.vocab_size(),
-                self.data.tokenizer.vocab_size()
-            )));
-        }
+        check_saved_tokenizer(&self.data.tokenizer, from)?;
         from.model_and_optimizer(model, optimizers, device)
     }
 
@@ -318,6 +286,8 @@ where
         }
         let prompt = tokenizer.encode(&request.prompt).map_err(|e| KilnError::Unsupported(e.to_string()))?;
         let model = model.valid();
+        // The text goes on from the prompt, so the prompt is shown first.
+        emit(&request.prompt);
         if let Some(width) = request.beam {
             let (tokens, _) = beam_search(&model, &prompt, request.max_tokens, width, device)
                 .map_err(|e| KilnError::Unsupported(e.to_string()))?;
