@@ -5,14 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kiln_train::bench::{bench, BenchOptions};
-use kiln_train::config::{load_experiment, parse_override, Override, Strategy};
+use kiln_train::config::{load_experiment, parse_override, Override, SamplerSettings, Strategy};
 use kiln_train::ddp::serve_orchestrator;
-use kiln_train::eval::{evaluate_run, generate_run, predict_run, query_words_run};
+use kiln_train::eval::{evaluate_run, generate_run, predict_run, query_words_run, sample_run};
 use kiln_train::models::describe_models;
 use kiln_train::progress;
 use kiln_train::reproduce::judge_summary;
 use kiln_train::run::run_experiment;
-use kiln_train::task::{GenerateRequest, Sampling, WordQuery};
+use kiln_train::task::{GenerateRequest, SampleRequest, Sampling, WordQuery};
 use kiln_train::KilnError;
 
 #[derive(Parser)]
@@ -153,6 +153,39 @@ enum Command {
         /// Beam search of width B (the most likely continuation it finds) instead of sampling
         #[arg(long, value_name = "B", conflicts_with_all = ["top_k", "top_p"])]
         beam: Option<usize>,
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// Draw samples from the newest checkpoint of a diffusion run: a scatter plot beside the data's
+    /// (points), or the samples as CSV (--out x.csv)
+    Sample {
+        run_dir: PathBuf,
+        /// ddpm, ddpm-large, ddim, em, pc, ode-euler, ode-heun, edm, edm-euler, rf, rf-heun
+        #[arg(long)]
+        sampler: String,
+        /// Sampling steps (Heun and the predictor-corrector evaluate the network about twice per step)
+        #[arg(long)]
+        steps: usize,
+        /// DDIM's eta in [0, 1] (0: deterministic)
+        #[arg(long, default_value_t = 0.0)]
+        eta: f64,
+        /// EDM's S_churn (0: deterministic)
+        #[arg(long, default_value_t = 0.0)]
+        churn: f64,
+        /// Classifier-free guidance weight (class-conditional runs)
+        #[arg(long, default_value_t = 0.0)]
+        guidance: f64,
+        /// Class of every sample (class-conditional runs)
+        #[arg(long)]
+        class: Option<usize>,
+        #[arg(long, default_value_t = 64)]
+        n: usize,
+        /// Seed of the starting noise and of every step's: the same seed repeats the same samples
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Where to write: a .png plot, or .csv points
+        #[arg(long)]
+        out: PathBuf,
         #[arg(long)]
         backend: Option<String>,
     },
@@ -331,6 +364,20 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             };
             generate_run(&run_dir, &request, backend.as_deref(), &mut emit)?;
             println!();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sample { run_dir, sampler, steps, eta, churn, guidance, class, n, seed, out, backend } => {
+            if n < 2 {
+                return Err(KilnError::Unsupported("--n must be at least 2 (the MMD compares pairs)".into()));
+            }
+            let settings = SamplerSettings { sampler: sampler.clone(), steps, eta, churn, guidance };
+            kiln_train::task::diffusion::choice(&settings)
+                .map_err(|e| KilnError::Unsupported(format!("--sampler: {e}")))?;
+            let request = SampleRequest { settings, n, class, seed };
+            let mut bar = progress::sampling_bar(&sampler);
+            let described = sample_run(&run_dir, &request, &out, backend.as_deref(), &mut bar)?;
+            println!("{described}");
+            println!("written to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Similar { run_dir, word, top, backend } => {

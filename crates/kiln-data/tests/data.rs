@@ -299,3 +299,45 @@ mod segmentation {
         assert!(err.contains("is not a readable PNG"), "{err}");
     }
 }
+
+mod points {
+    use super::*;
+    use kiln_data::PointSet;
+
+    #[test]
+    fn shipped_toy_densities_are_20000_train_and_5000_test_points_in_the_plane() {
+        for name in ["two_moons", "eight_gaussians", "checkerboard", "swiss_roll"] {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/toy2d").join(name);
+            let set = PointSet::load(&root, None).unwrap();
+            assert_eq!((set.train.dim, set.train.len()), (2, 20_000), "{name}");
+            assert_eq!(set.test.as_ref().map(|t| t.len()), Some(5_000), "{name}");
+        }
+    }
+
+    #[test]
+    fn checkerboard_points_lie_on_its_dark_squares() {
+        // x1 ∈ [−2, 2), x2 = u − 2b + (⌊x1⌋ mod 2), all doubled: ⌊x/2⌋ + ⌊y/2⌋ is even.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/toy2d/checkerboard");
+        let set = PointSet::load(&root, Some(2000)).unwrap();
+        for i in 0..set.train.len() {
+            let p = set.train.row(i);
+            let parity = ((p[0] / 2.0).floor() + (p[1] / 2.0).floor()).rem_euclid(2.0);
+            assert!(parity < 0.5 || (p[0] / 2.0).fract().abs() < 1e-5 || (p[1] / 2.0).fract().abs() < 1e-5, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_row_that_is_not_numbers_is_rejected_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train.csv"), "x,y\n1,2\n3,oops\n").unwrap();
+        let err = PointSet::load(dir.path(), None).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("oops"), "{err}");
+        std::fs::write(dir.path().join("train.csv"), "1,2\n3\n").unwrap();
+        let err = PointSet::load(dir.path(), None).unwrap_err().to_string();
+        assert!(err.contains("line 2 has 1 columns"), "{err}");
+        std::fs::write(dir.path().join("train.csv"), "1,2\n").unwrap();
+        std::fs::write(dir.path().join("test.csv"), "1,2,3\n").unwrap();
+        let err = PointSet::load(dir.path(), None).unwrap_err().to_string();
+        assert!(err.contains("3 columns"), "{err}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod confusion;
 pub mod frame_map;
 pub mod mean;
 pub mod perplexity;
+pub mod sample_distance;
 pub mod top_k;
 
 mod order;

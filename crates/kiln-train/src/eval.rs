@@ -12,7 +12,7 @@ use crate::config::{load_experiment, ExperimentConfig};
 use crate::error::{KilnError, Result};
 use crate::progress::TrainingObserver;
 use crate::records::keyed;
-use crate::task::{with_task, EvalContext, GenerateRequest, Split, Task, TaskData, TaskJob, WordQuery};
+use crate::task::{with_task, EvalContext, GenerateRequest, SampleRequest, Split, Task, TaskData, TaskJob, WordQuery};
 use crate::trainer::RunPaths;
 
 /// The run's config (on `backend` when given) and its newest checkpoint.
@@ -78,6 +78,24 @@ pub fn generate_run(
     }
 }
 
+/// Draws samples from the newest checkpoint of a generative run in `run_dir` into `output`,
+/// telling `progress` `(done, total)` per network evaluation; returns what was drawn.
+pub fn sample_run(
+    run_dir: &Path,
+    request: &SampleRequest,
+    output: &Path,
+    backend: Option<&str>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<String> {
+    let (cfg, ck) = open_run(run_dir, backend)?;
+    let data = TaskData::load(&cfg)?;
+    let action = Action::Sample { request, output, progress };
+    match dispatch(&cfg.train.backend.clone(), cfg.train.device, OnBackend { cfg: &cfg, data, ck, action })?? {
+        Outcome::Prediction(line) => Ok(line),
+        _ => unreachable!("sampling answers with its description"),
+    }
+}
+
 /// Answers `query` (nearest neighbours or an analogy) from the newest checkpoint of a Word2Vec
 /// run in `run_dir`: words with their cosine similarity.
 pub fn query_words_run(run_dir: &Path, query: &WordQuery, backend: Option<&str>) -> Result<Vec<(String, f64)>> {
@@ -103,6 +121,7 @@ enum Action<'a> {
     Predict { input: &'a Path, output: &'a Path },
     Generate { request: &'a GenerateRequest, emit: &'a mut dyn FnMut(&str) },
     Words(&'a WordQuery),
+    Sample { request: &'a SampleRequest, output: &'a Path, progress: &'a mut dyn FnMut(usize, usize) },
 }
 
 struct OnBackend<'a> {
@@ -137,6 +156,9 @@ impl<B: AutodiffBackend> TaskJob<B> for FromCheckpoint<'_, B> {
         match action {
             Action::Predict { input, output } => Ok(Outcome::Prediction(task.predict(&model, input, output, &device)?)),
             Action::Words(query) => Ok(Outcome::Words(task.words(&model, query)?)),
+            Action::Sample { request, output, progress } => {
+                Ok(Outcome::Prediction(task.sample(&model, request, output, &device, progress)?))
+            }
             Action::Generate { request, emit } => {
                 Ok(Outcome::Prediction(task.generate(&model, request, &device, emit)?))
             }

@@ -70,6 +70,33 @@ pub fn for_stdout() -> Box<dyn TrainingObserver> {
     }
 }
 
+/// A bar over the network evaluations of `kiln sample` on a terminal (nothing otherwise): call
+/// it with `(done, total)`.
+pub fn sampling_bar(label: &str) -> impl FnMut(usize, usize) {
+    let terminal = std::io::stdout().is_terminal();
+    let label = label.to_string();
+    let mut bar: Option<ProgressBar> = None;
+    move |done, total| {
+        if !terminal {
+            return;
+        }
+        let bar = bar.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stdout());
+            let style =
+                ProgressStyle::with_template("{prefix:>12} [{bar:28.cyan/blue}] {pos:>4}/{len:4} NFE, ETA {eta}")
+                    .expect("template is valid")
+                    .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(label.clone());
+            bar
+        });
+        bar.set_position(done as u64);
+        if done == total {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn label(p: &StepProgress) -> String {
     match p.phase {
         Phase::Test => "test".to_string(),

@@ -23,7 +23,7 @@ pub struct Verdict {
 /// ```
 /// use kiln_train::config::ReproduceSection;
 /// let spec = ReproduceSection { metric: "test/accuracy".into(), paper: 0.9905, expected: Some(0.985),
-///     tolerance: 0.005, higher_is_better: true, source: "LeCun et al. 1998".into() };
+///     tolerance: 0.005, higher_is_better: true, versus: None, source: "LeCun et al. 1998".into() };
 /// assert!(kiln_train::reproduce::judge(&spec, 0.981).pass);
 /// assert!(!kiln_train::reproduce::judge(&spec, 0.979).pass);
 /// ```
@@ -42,14 +42,20 @@ pub fn judge(spec: &ReproduceSection, kiln: f64) -> Verdict {
 }
 
 /// Looks the metric up in a finished run's summary.
+/// With `versus`, the verdict is on the ratio of the two figures.
 pub fn judge_summary(spec: &ReproduceSection, summary: &RunSummary) -> Result<Verdict> {
-    let kiln = summary.metrics.get(&spec.metric).copied().ok_or_else(|| {
-        let known: Vec<&str> = summary.metrics.keys().map(String::as_str).collect();
-        KilnError::Unsupported(format!(
-            "[reproduce] metric '{}' is not in the run's metrics ({})",
-            spec.metric,
-            known.join(", ")
-        ))
-    })?;
-    Ok(judge(spec, kiln))
+    let figure = |name: &str| {
+        summary.metrics.get(name).copied().ok_or_else(|| {
+            let known: Vec<&str> = summary.metrics.keys().map(String::as_str).collect();
+            KilnError::Unsupported(format!(
+                "[reproduce] metric '{name}' is not in the run's metrics ({})",
+                known.join(", ")
+            ))
+        })
+    };
+    let kiln = figure(&spec.metric)?;
+    let Some(versus) = &spec.versus else { return Ok(judge(spec, kiln)) };
+    let mut verdict = judge(spec, kiln / figure(versus)?);
+    verdict.metric = format!("{} / {versus}", spec.metric);
+    Ok(verdict)
 }

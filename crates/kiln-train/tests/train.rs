@@ -102,6 +102,9 @@ mod seq2seq;
 #[path = "train/word2vec.rs"]
 mod word2vec;
 
+#[path = "train/diffusion.rs"]
+mod diffusion;
+
 fn config(text: &str) -> Result<ExperimentConfig, KilnError> {
     Ok(parse_experiment(text, "exp.toml", &[])?)
 }
@@ -659,8 +662,44 @@ mod reproduce {
             expected: None,
             tolerance: 0.01,
             higher_is_better: higher,
+            versus: None,
             source: "s".into(),
         }
+    }
+
+    #[test]
+    fn a_claim_about_an_ordering_is_judged_on_the_ratio() {
+        use kiln_train::records::RunSummary;
+        // Heun's 0.02 over Euler's 0.025 is 0.8: passes "at most 1", fails "at most 0.7".
+        let summary = RunSummary {
+            experiment: "e".into(),
+            task: "diffusion".into(),
+            status: "completed".into(),
+            model: "m".into(),
+            parameters: 1,
+            metrics: [("test/heun_swd".to_string(), 0.02), ("test/euler_swd".to_string(), 0.025)].into(),
+            backend: "ndarray".into(),
+            devices: 1,
+            strategy: "single".into(),
+            epochs_completed: 1,
+            wall_seconds: 1.0,
+            samples_per_second: 1.0,
+            seed: 0,
+            kiln_version: "0".into(),
+            burn_version: "0".into(),
+            run_dir: "r".into(),
+        };
+        let spec = ReproduceSection {
+            metric: "test/heun_swd".into(),
+            versus: Some("test/euler_swd".into()),
+            paper: 1.0,
+            tolerance: 0.0,
+            ..spec(false)
+        };
+        let v = kiln_train::reproduce::judge_summary(&spec, &summary).unwrap();
+        assert!(v.pass && (v.kiln - 0.8).abs() < 1e-12 && v.metric == "test/heun_swd / test/euler_swd");
+        let strict = ReproduceSection { paper: 0.7, ..spec };
+        assert!(!kiln_train::reproduce::judge_summary(&strict, &summary).unwrap().pass);
     }
 
     #[test]

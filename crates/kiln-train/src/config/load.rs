@@ -135,6 +135,9 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
             return Err("reproduce.paper and reproduce.expected must be finite numbers".into());
         }
     }
+    if c.sampling.is_some() && c.task.name != "diffusion" {
+        return Err(format!("[sampling] is read by the diffusion task only; this is a {} experiment", c.task.name));
+    }
     if c.data.limit == Some(0) {
         return Err("data.limit must be at least 1 (leave it out to use every example)".into());
     }

@@ -23,6 +23,9 @@ pub struct ExperimentConfig {
     /// Data-parallel settings; read only when `[train] strategy = "ddp"`.
     #[serde(default, skip_serializing_if = "DdpSection::is_default")]
     pub ddp: DdpSection,
+    /// How a generative model is sampled for evaluation; read by the diffusion task only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<SamplingSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<ReproduceSection>,
 }
@@ -353,6 +356,69 @@ impl DdpSection {
     }
 }
 
+/// A sampler and its settings, by the names `kiln sample` takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplerSettings {
+    /// ddpm, ddpm-large, ddim, em, pc, ode-euler, ode-heun, edm, edm-euler, rf, rf-heun.
+    pub sampler: String,
+    pub steps: usize,
+    /// DDIM's η in [0, 1].
+    #[serde(default)]
+    pub eta: f64,
+    /// EDM's S_churn (0: deterministic).
+    #[serde(default)]
+    pub churn: f64,
+    /// Classifier-free guidance weight w (class-conditional models; 0: none).
+    #[serde(default)]
+    pub guidance: f64,
+}
+
+/// `[sampling]`: the sampler every validation and test pass draws with, how many samples it
+/// scores, the EMA of the weights it samples from, and further samplers scored on the test split
+/// (`[sampling.compare.<name>]`, figures `<name>_<metric>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingSection {
+    pub sampler: String,
+    pub steps: usize,
+    #[serde(default)]
+    pub eta: f64,
+    #[serde(default)]
+    pub churn: f64,
+    #[serde(default)]
+    pub guidance: f64,
+    /// Samples drawn and scored per evaluation.
+    #[serde(default = "default_samples")]
+    pub samples: usize,
+    /// The decay of the weights' exponential moving average that samples are drawn from (0: the
+    /// trained weights themselves).
+    #[serde(default = "default_ema_decay")]
+    pub ema_decay: f64,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub compare: std::collections::BTreeMap<String, SamplerSettings>,
+}
+
+impl SamplingSection {
+    /// The evaluation sampler's own settings.
+    pub fn settings(&self) -> SamplerSettings {
+        SamplerSettings {
+            sampler: self.sampler.clone(),
+            steps: self.steps,
+            eta: self.eta,
+            churn: self.churn,
+            guidance: self.guidance,
+        }
+    }
+}
+
+fn default_samples() -> usize {
+    2000
+}
+fn default_ema_decay() -> f64 {
+    0.999
+}
+
 /// The paper's figure this experiment reproduces, and what kiln should reach on its data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -368,6 +434,10 @@ pub struct ReproduceSection {
     pub tolerance: f64,
     #[serde(default = "default_true")]
     pub higher_is_better: bool,
+    /// A claim about an ordering: the verdict is on `metric / versus` (two figures of the same
+    /// run, e.g. Heun at 35 NFE over Euler at 70), and `paper`/`expected` are ratios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus: Option<String>,
     pub source: String,
 }
 

@@ -84,7 +84,12 @@ impl<'a, B: Backend> EvalContext<'a, B> {
 
     /// Starts a pass of `examples` examples shown as `phase`.
     pub fn begin(&mut self, phase: Phase, examples: usize) -> EvalPass<'_, 'a, B> {
-        let steps = examples.div_ceil(self.batch_size);
+        self.begin_steps(phase, examples.div_ceil(self.batch_size))
+    }
+
+    /// Starts a pass of `steps` steps that are not batches of examples (a sampler's network
+    /// evaluations), advanced with [`EvalPass::tick`].
+    pub fn begin_steps(&mut self, phase: Phase, steps: usize) -> EvalPass<'_, 'a, B> {
         let (epoch, epochs) = self.epoch;
         self.observer.on_phase_start(phase, epoch, epochs, steps);
         let progress = StepProgress::new(phase, (epoch, epochs), steps);
@@ -128,6 +133,14 @@ impl<B: Backend> EvalPass<'_, '_, B> {
                 Ok(())
             },
         )
+    }
+
+    /// One step of a pass begun with [`EvalContext::begin_steps`], `examples` of work done.
+    pub fn tick(&mut self, examples: usize) {
+        self.seen += examples;
+        self.progress.step += 1;
+        self.progress.samples_per_second = self.seen as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+        self.ctx.observer.on_step(&self.progress);
     }
 
     /// Reads the pass's figures (one transfer), adds `host` figures computed on the host, shows

@@ -10,6 +10,7 @@
 
 pub mod classification;
 pub mod context;
+pub mod diffusion;
 pub mod language_model;
 pub mod segmentation;
 pub mod seq2seq;
@@ -183,6 +184,21 @@ pub trait Task<B: AutodiffBackend>: Sync {
         Err(KilnError::Unsupported("this task has no `kiln generate` (its model does not produce text)".into()))
     }
 
+    /// `kiln sample`: draws `request.n` samples with the requested sampler, writes them to
+    /// `output` (a PNG, or CSV points), telling `progress` `(done, total)` per network
+    /// evaluation; says in a line what was drawn. Tasks whose models do not sample refuse.
+    fn sample(
+        &self,
+        model: &Self::Model,
+        request: &SampleRequest,
+        output: &Path,
+        device: &B::Device,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<String> {
+        let _ = (model, request, output, device, progress);
+        Err(KilnError::Unsupported("this task has no `kiln sample` (it trains no generative model)".into()))
+    }
+
     /// `kiln similar` / `kiln analogy`: words with their cosine similarity. Tasks without word
     /// vectors refuse.
     fn words(&self, model: &Self::Model, query: &WordQuery) -> Result<Vec<(String, f64)>> {
@@ -200,6 +216,16 @@ pub enum WordQuery {
     Similar { word: String, top: usize },
     /// The `top` answers to "`a` is to `b` as `c` is to ?".
     Analogy { a: String, b: String, c: String, top: usize },
+}
+
+/// What `kiln sample` asks of a generative run.
+#[derive(Debug, Clone)]
+pub struct SampleRequest {
+    pub settings: crate::config::SamplerSettings,
+    pub n: usize,
+    /// The class of every sample (class-conditional models).
+    pub class: Option<usize>,
+    pub seed: u64,
 }
 
 /// What `kiln generate` asks of a language model.
@@ -235,8 +261,14 @@ impl SectionProblem {
     }
 }
 
-pub const TASKS: &[TaskEntry] =
-    &[classification::ENTRY, segmentation::ENTRY, language_model::ENTRY, seq2seq::ENTRY, word2vec::ENTRY];
+pub const TASKS: &[TaskEntry] = &[
+    classification::ENTRY,
+    segmentation::ENTRY,
+    language_model::ENTRY,
+    seq2seq::ENTRY,
+    word2vec::ENTRY,
+    diffusion::ENTRY,
+];
 
 /// The entry of `[task] name`.
 pub fn entry(name: &str) -> std::result::Result<&'static TaskEntry, String> {
@@ -279,6 +311,7 @@ pub enum TaskData {
     LanguageModel(language_model::TextData),
     Seq2Seq(seq2seq::PairData),
     Word2Vec(word2vec::Word2VecData),
+    Diffusion(diffusion::DiffusionData),
 }
 
 impl TaskData {
@@ -293,6 +326,7 @@ impl TaskData {
             "language_model" => TaskData::LanguageModel(language_model::TextData::load(cfg)?),
             "seq2seq" => TaskData::Seq2Seq(seq2seq::PairData::load(cfg)?),
             "word2vec" => TaskData::Word2Vec(word2vec::Word2VecData::load(cfg)?),
+            "diffusion" => TaskData::Diffusion(diffusion::DiffusionData::load(cfg)?),
             _ => TaskData::Classification(classification::ClassificationData::load(cfg)?),
         })
     }
@@ -323,5 +357,6 @@ pub fn with_task<B: AutodiffBackend, J: TaskJob<B>>(
         TaskData::LanguageModel(data) => language_model::assemble::<B, J>(cfg, data, device, job),
         TaskData::Seq2Seq(data) => seq2seq::assemble::<B, J>(cfg, data, device, job),
         TaskData::Word2Vec(data) => word2vec::assemble::<B, J>(cfg, data, device, job),
+        TaskData::Diffusion(data) => diffusion::assemble::<B, J>(cfg, data, device, job),
     }
 }
