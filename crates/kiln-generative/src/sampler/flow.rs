@@ -36,23 +36,6 @@ impl<B: Backend, const D: usize> RectifiedFlow<B, D> {
         sampler.set_timesteps(1);
         sampler
     }
-
-    /// Liu et al.'s straightness `S = ∫₀¹ E‖(x₀ − x₁) − ẋ_t‖² dt` of the last sampling run, with
-    /// x₁ its noise, x₀ = `end` its samples and ẋ_t the velocity toward the data at the grid's
-    /// points; averaged over examples and coordinates. Zero for a perfectly straight flow.
-    /// `None` before a run.
-    pub fn straightness(&self, end: Tensor<B, D>) -> Option<f64> {
-        let path = self.path.as_ref()?;
-        let per_example: usize = end.dims()[1..].iter().product();
-        let batch = end.dims()[0];
-        let displacement = end - path.start.clone();
-        // ẋ = −v (t runs backwards), so ‖Δ + v‖² summed over the grid with weights Δt.
-        let total = displacement.clone().powf_scalar(2.0).sum()
-            + (displacement * path.velocity_sum.clone()).sum().mul_scalar(2.0)
-            + path.square_sum.clone();
-        let total = total.into_scalar().elem::<f64>();
-        Some(total / (batch * per_example) as f64)
-    }
 }
 
 impl<B: Backend, const D: usize> Sampler<B, D> for RectifiedFlow<B, D> {
@@ -104,5 +87,22 @@ impl<B: Backend, const D: usize> Sampler<B, D> for RectifiedFlow<B, D> {
         }
         let corrected = self.evaluations.get(i + 1).is_some_and(|n| n.second);
         self.integrator.advance(e, corrected, x, velocity, dt)
+    }
+
+    /// Liu et al.'s straightness `S = ∫₀¹ E‖(x₀ − x₁) − ẋ_t‖² dt` of the last sampling run, with
+    /// x₁ its noise, x₀ = `end` its samples and ẋ_t the velocity toward the data at the grid's
+    /// points; averaged over examples and coordinates. Zero for a perfectly straight flow.
+    /// `None` before a run.
+    fn straightness(&self, end: Tensor<B, D>) -> Option<f64> {
+        let path = self.path.as_ref()?;
+        let per_example: usize = end.dims()[1..].iter().product();
+        let batch = end.dims()[0];
+        let displacement = end - path.start.clone();
+        // ẋ = −v (t runs backwards), so ‖Δ + v‖² summed over the grid with weights Δt.
+        let total = displacement.clone().powf_scalar(2.0).sum()
+            + (displacement * path.velocity_sum.clone()).sum().mul_scalar(2.0)
+            + path.square_sum.clone();
+        let total = total.into_scalar().elem::<f64>();
+        Some(total / (batch * per_example) as f64)
     }
 }

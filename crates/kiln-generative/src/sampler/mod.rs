@@ -59,6 +59,13 @@ pub trait Sampler<B: Backend, const D: usize> {
     /// The next point after evaluation `i` at `x`, whose denoised estimate is `output`; `noise`
     /// is N(0, I) of `x`'s shape.
     fn step(&mut self, output: &Prediction<B, D>, i: usize, x: Tensor<B, D>, noise: Tensor<B, D>) -> Tensor<B, D>;
+
+    /// The straightness of the last run's paths ending at `end`, for samplers that follow a
+    /// flow's paths (rectified flow); `None` for the others.
+    fn straightness(&self, end: Tensor<B, D>) -> Option<f64> {
+        let _ = end;
+        None
+    }
 }
 
 impl<B: Backend, const D: usize, S: Sampler<B, D> + ?Sized> Sampler<B, D> for Box<S> {
@@ -79,5 +86,8 @@ impl<B: Backend, const D: usize, S: Sampler<B, D> + ?Sized> Sampler<B, D> for Bo
     }
     fn step(&mut self, output: &Prediction<B, D>, i: usize, x: Tensor<B, D>, noise: Tensor<B, D>) -> Tensor<B, D> {
         (**self).step(output, i, x, noise)
+    }
+    fn straightness(&self, end: Tensor<B, D>) -> Option<f64> {
+        (**self).straightness(end)
     }
 }

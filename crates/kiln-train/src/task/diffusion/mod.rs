@@ -14,7 +14,7 @@ use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_generative::objective::{denoising_loss, NoiseDraw};
-use kiln_generative::sampler::{RectifiedFlow, SamplerChoice, SamplerKind};
+use kiln_generative::sampler::{Sampler, SamplerChoice, SamplerKind};
 use kiln_generative::{sample, GaussianNoise, Network, Preconditioned};
 use kiln_metrics::sample_distance::{median_distance, mmd_rbf, sliced_wasserstein};
 
@@ -160,46 +160,51 @@ impl<N> DiffusionTask<N> {
     }
 }
 
-/// Draws `n` points with `settings` from `network`, ticking `progress` per evaluation.
+/// Draws `n` points with `sampler` from `network`, ticking `progress` per evaluation: the
+/// points, the NFE, and the paths' straightness for a flow sampler.
 fn draw_points<B: Backend, M: Network<B, 2>>(
     network: &M,
     objective: &Objective,
-    settings: &SamplerSettings,
+    sampler: &mut dyn Sampler<B, 2>,
     (n, dim, seed): (usize, usize, u64),
     device: &B::Device,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<(Vec<f64>, usize, Option<f64>)> {
-    let c = choice(settings).map_err(KilnError::Unsupported)?;
+    progress: impl FnMut(usize, usize),
+) -> (Vec<f64>, usize, Option<f64>) {
     let denoiser = Preconditioned::new(network, objective.preconditioning);
-    let mut noise = GaussianNoise::new(seed);
-    if matches!(c.kind, SamplerKind::Rf | SamplerKind::RfHeun) {
-        // Built here rather than boxed, to read the path's straightness afterwards.
-        let solver = if c.kind == SamplerKind::Rf {
-            kiln_generative::sampler::OdeSolver::Euler
-        } else {
-            kiln_generative::sampler::OdeSolver::Heun
-        };
-        let mut rf = RectifiedFlow::<B, 2>::new(solver);
-        kiln_generative::sampler::Sampler::<B, 2>::set_timesteps(&mut rf, c.steps);
-        let drawn = sample(&denoiser, &mut rf, [n, dim], &mut noise, device, &mut progress);
-        let straightness = rf.straightness(drawn.x.clone());
-        return Ok((host(drawn.x), drawn.nfe, straightness));
-    }
-    let mut sampler = c.build::<B, 2>(&objective.process).map_err(|e| KilnError::Unsupported(e.to_string()))?;
-    let drawn = sample(&denoiser, &mut sampler, [n, dim], &mut noise, device, &mut progress);
-    Ok((host(drawn.x), drawn.nfe, None))
+    let drawn = sample(&denoiser, sampler, [n, dim], &mut GaussianNoise::new(seed), device, progress);
+    let straightness = sampler.straightness(drawn.x.clone());
+    (host(drawn.x), drawn.nfe, straightness)
+}
+
+/// The sampler `settings` name, built for the objective's process.
+fn build_sampler<B: Backend>(settings: &SamplerSettings, objective: &Objective) -> Result<Box<dyn Sampler<B, 2>>> {
+    let c = choice(settings).map_err(KilnError::Unsupported)?;
+    c.build::<B, 2>(&objective.process).map_err(|e| KilnError::Unsupported(e.to_string()))
 }
 
 fn host<B: Backend>(x: Tensor<B, 2>) -> Vec<f64> {
     x.into_data().convert::<f64>().to_vec().expect("float samples")
 }
 
-/// MMD² (bandwidth: the reference's median distance) and SW₂ of `samples` against `reference`.
-fn distances(samples: &[f64], reference: &kiln_data::Points, seed: u64) -> (f64, f64) {
-    let dim = reference.dim;
-    let reference: Vec<f64> = reference.values.iter().map(|&v| f64::from(v)).collect();
-    let bandwidth = median_distance(&reference, dim);
-    (mmd_rbf(samples, &reference, dim, bandwidth), sliced_wasserstein(samples, &reference, dim, PROJECTIONS, seed))
+/// Held-out points prepared once for scoring samples: as f64, with the MMD's bandwidth.
+struct Reference {
+    points: Vec<f64>,
+    dim: usize,
+    bandwidth: f64,
+}
+
+impl Reference {
+    fn new(points: &kiln_data::Points) -> Self {
+        let values: Vec<f64> = points.values.iter().map(|&v| f64::from(v)).collect();
+        let bandwidth = median_distance(&values, points.dim);
+        Self { points: values, dim: points.dim, bandwidth }
+    }
+
+    /// MMD² (bandwidth: the reference's median distance) and SW₂ of `samples`.
+    fn distances(&self, samples: &[f64], seed: u64) -> (f64, f64) {
+        let (r, d) = (&self.points, self.dim);
+        (mmd_rbf(samples, r, d, self.bandwidth), sliced_wasserstein(samples, r, d, PROJECTIONS, seed))
+    }
 }
 
 impl<B, N> Task<B> for DiffusionTask<N>
@@ -274,19 +279,15 @@ where
         if split == Split::Test {
             runs.extend(self.sampling.compare.iter().map(|(name, s)| (format!("{name}_"), s.clone())));
         }
+        let scoring = Reference::new(reference);
         for (prefix, settings) in runs {
-            let steps = choice(&settings).map_err(KilnError::Unsupported)?;
-            let total = steps
-                .build::<B::InnerBackend, 2>(&self.objective.process)
-                .map(|s| s.evaluations())
-                .unwrap_or(settings.steps);
-            let mut pass = ctx.begin_steps(split.phase(), total);
+            let mut sampler = build_sampler::<B::InnerBackend>(&settings, &self.objective)?;
+            let mut pass = ctx.begin_steps(split.phase(), sampler.evaluations());
             let n = self.sampling.samples;
+            let seed = self.seed ^ 0x5A3F;
             let (samples, nfe, straightness) =
-                draw_points(&network, &self.objective, &settings, (n, dim, self.seed ^ 0x5A3F), device, |_, _| {
-                    pass.tick(n)
-                })?;
-            let (mmd, swd) = distances(&samples, reference, self.seed);
+                draw_points(&network, &self.objective, sampler.as_mut(), (n, dim, seed), device, |_, _| pass.tick(n));
+            let (mmd, swd) = scoring.distances(&samples, self.seed);
             let mut scored = Figures::new();
             scored.insert(format!("{prefix}mmd"), mmd);
             scored.insert(format!("{prefix}swd"), swd);
@@ -338,16 +339,12 @@ where
         }
         let network = if self.sampling.ema_decay > 0.0 { model.1.valid() } else { model.0.valid() };
         let dim = self.data.dim();
-        let (samples, nfe, straightness) = draw_points(
-            &network,
-            &self.objective,
-            &request.settings,
-            (request.n, dim, request.seed),
-            device,
-            progress,
-        )?;
+        let mut sampler = build_sampler::<B::InnerBackend>(&request.settings, &self.objective)?;
+        let shape = (request.n, dim, request.seed);
+        let (samples, nfe, straightness) =
+            draw_points(&network, &self.objective, sampler.as_mut(), shape, device, progress);
         let reference = self.data.test.as_ref().unwrap_or(&self.data.train);
-        let (mmd, swd) = distances(&samples, reference, self.seed);
+        let (mmd, swd) = Reference::new(reference).distances(&samples, self.seed);
         let is_csv = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         if is_csv {
             scatter::write_csv(output, &samples, dim)?;
