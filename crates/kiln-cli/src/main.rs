@@ -156,8 +156,9 @@ enum Command {
         #[arg(long)]
         backend: Option<String>,
     },
-    /// Draw samples from the newest checkpoint of a diffusion run: a scatter plot beside the data's
-    /// (points), or the samples as CSV (--out x.csv)
+    /// Draw samples from the newest checkpoint of a diffusion run: a PNG grid of digits (ten to a
+    /// row; without --class each column is one digit), a scatter plot beside the data's (points),
+    /// or the points as CSV (--out x.csv)
     Sample {
         run_dir: PathBuf,
         /// ddpm, ddpm-large, ddim, em, pc, ode-euler, ode-heun, edm, edm-euler, rf, rf-heun

@@ -59,3 +59,10 @@ impl<B: Backend, const D: usize, N: Network<B, D>> Denoiser<B, D> for Preconditi
         Prediction::new(network_x0(self.network, &self.preconditioning, x, level, self.class.clone()), level)
     }
 }
+
+/// A boxed denoiser (one chosen at run time: guided or not, clipped or not) is a denoiser.
+impl<B: Backend, const D: usize, M: Denoiser<B, D> + ?Sized> Denoiser<B, D> for Box<M> {
+    fn denoise(&self, x: Tensor<B, D>, level: NoiseLevel) -> Prediction<B, D> {
+        (**self).denoise(x, level)
+    }
+}

@@ -29,6 +29,7 @@
 //! ```
 
 pub mod analytic;
+pub mod clip;
 pub mod denoiser;
 pub mod error;
 pub mod guidance;
@@ -42,6 +43,7 @@ pub mod sample;
 pub mod sampler;
 pub mod schedule;
 
+pub use clip::Clipped;
 pub use denoiser::{Denoiser, Network, Preconditioned};
 pub use error::GenerativeError;
 pub use level::NoiseLevel;

@@ -18,7 +18,7 @@ pub struct Drawn<B: Backend, const D: usize> {
 /// Draws `shape` samples: starts from `init_noise_sigma · N(0, I)` and runs every evaluation of
 /// `sampler` (after its `set_timesteps`), drawing each step's noise from `noise`; `progress` is
 /// told `(done, total)` after each evaluation.
-pub fn sample<B: Backend, const D: usize, M: Denoiser<B, D>, S: Sampler<B, D> + ?Sized>(
+pub fn sample<B: Backend, const D: usize, M: Denoiser<B, D> + ?Sized, S: Sampler<B, D> + ?Sized>(
     denoiser: &M,
     sampler: &mut S,
     shape: [usize; D],

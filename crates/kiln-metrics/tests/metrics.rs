@@ -11,6 +11,8 @@ mod angular;
 mod detection;
 #[path = "metrics/frame_ap.rs"]
 mod frame_ap;
+#[path = "metrics/frechet.rs"]
+mod frechet;
 
 fn close(a: Option<f64>, b: f64) {
     let a = a.expect("defined");

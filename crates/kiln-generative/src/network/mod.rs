@@ -2,6 +2,8 @@
 
 mod mlp;
 mod time_embedding;
+mod unet;
 
 pub use mlp::{MlpDenoiser, MlpDenoiserConfig};
 pub use time_embedding::sinusoidal_embedding;
+pub use unet::{UNet, UNetConfig};

@@ -395,6 +395,14 @@ pub struct SamplingSection {
     /// trained weights themselves).
     #[serde(default = "default_ema_decay")]
     pub ema_decay: f64,
+    /// Clamp the denoiser's estimate of x₀ to the data's range [−1, 1] at every step
+    /// (diffusers' `clip_sample`); digits only, on unless set to false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_sample: Option<bool>,
+    /// A trained MNIST classifier run (or a folder of runs: the newest) that scores generated
+    /// digits: MNIST-FD in its embedding, the classes it reads in class-conditional samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub compare: std::collections::BTreeMap<String, SamplerSettings>,
 }

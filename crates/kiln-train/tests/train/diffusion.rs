@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use kiln_train::config::SamplerSettings;
+use kiln_train::eval::sample_run;
 use kiln_train::progress::Silent;
 use kiln_train::run::run_experiment;
+use kiln_train::task::SampleRequest;
 
 use super::config;
 
@@ -98,6 +101,29 @@ fn a_short_run_is_scored_by_sampling_with_every_compared_sampler() {
         }
         assert!(m["test/swd"] >= 0.0 && m["test/flow_straightness"] >= 0.0);
     }
+    // Reflow from the rectified flow just trained (the newest run in `diff/`): the teacher is
+    // sampled beside the student with the same samplers.
+    let reflow = format!(
+        "name = \"flow_matching\"\nreflow = \"{}\"\nreflow_steps = 3\nreflow_pairs = 40",
+        dir.path().join("diff").display()
+    );
+    let cfg =
+        config(&diffusion_toml(dir.path(), &data, &reflow, sampling).replace("name = \"diff\"", "name = \"reflowed\""))
+            .unwrap();
+    let m = run_experiment(&cfg, None, &mut Silent).unwrap().metrics;
+    assert_eq!((m["test/flow_nfe"], m["test/teacher_flow_nfe"]), (3.0, 3.0), "{m:?}");
+    for key in ["test/teacher_swd", "test/teacher_flow_straightness", "test/flow_straightness"] {
+        assert!(m[key].is_finite() && m[key] >= 0.0, "{key}: {m:?}");
+    }
+    // A DDPM run is no teacher for reflow.
+    std::fs::remove_dir_all(dir.path().join("diff")).unwrap();
+    let cfg = config(&diffusion_toml(dir.path(), &data, "name = \"ddpm\"\nsteps = 100", sampling)).unwrap();
+    run_experiment(&cfg, None, &mut Silent).unwrap();
+    let cfg =
+        config(&diffusion_toml(dir.path(), &data, &reflow, sampling).replace("name = \"diff\"", "name = \"reflowed\""))
+            .unwrap();
+    let e = run_experiment(&cfg, None, &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("not a rectified flow on points"), "{e}");
 }
 
 #[test]
@@ -107,4 +133,150 @@ fn sampling_belongs_to_the_diffusion_task_alone() {
         .replace("name = \"diffusion\"", "name = \"classification\"");
     let e = error(&text);
     assert!(e.contains("[sampling] is read by the diffusion task only"), "{e}");
+}
+
+/// A judge classifier trained for one epoch on 96 digits (what it reads hardly matters here:
+/// the test checks the figures it feeds, not their values).
+fn train_judge(out: &Path) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[experiment]
+name = "judge"
+seed = 3
+output_dir = "{out}"
+
+[model]
+name = "mnist_cnn"
+num_classes = 10
+width = 4
+hidden = 16
+embedding_dim = 6
+
+[data]
+dataset = "mnist"
+root = "{root}"
+batch_size = 32
+limit = 96
+valid_fraction = 0.0
+
+[optim]
+name = "adam"
+lr = 1e-3
+
+[train]
+epochs = 1
+backend = "ndarray"
+
+[loss]
+name = "cross_entropy"
+"#,
+        out = out.display(),
+        root = super::mnist_root().display()
+    );
+    run_experiment(&config(&text).unwrap(), None, &mut Silent).unwrap();
+    out.join("judge")
+}
+
+fn digits_toml(out: &Path, judge: &Path, loss_extra: &str, sampling_extra: &str) -> String {
+    format!(
+        r#"
+[experiment]
+name = "digits"
+seed = 5
+output_dir = "{out}"
+
+[task]
+name = "diffusion"
+
+[model]
+name = "unet"
+channels = 4
+channel_mults = [1, 2]
+attention_heads = 2
+num_classes = 10
+
+[data]
+dataset = "mnist"
+root = "{root}"
+batch_size = 16
+limit = 32
+valid_fraction = 0.0
+
+[loss]
+name = "ddpm"
+steps = 100
+{loss_extra}
+
+[sampling]
+sampler = "ddim"
+steps = 3
+samples = 12
+judge = "{judge}"
+{sampling_extra}
+
+[optim]
+name = "adam"
+lr = 1e-3
+
+[train]
+epochs = 1
+backend = "ndarray"
+"#,
+        out = out.display(),
+        root = super::mnist_root().display(),
+        judge = judge.display()
+    )
+}
+
+#[test]
+fn digits_are_sampled_per_class_scored_by_the_judge_and_written_as_a_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let judge = train_judge(dir.path());
+    let guided = "\n[sampling.compare.guided]\nsampler = \"ddpm\"\nsteps = 4\nguidance = 2.0";
+    let cfg = config(&digits_toml(dir.path(), &judge, "cond_dropout = 0.2", guided)).unwrap();
+    let summary = run_experiment(&cfg, None, &mut Silent).unwrap();
+    let m = &summary.metrics;
+    assert_eq!((m["test/nfe"], m["test/guided_nfe"]), (3.0, 4.0), "{m:?}");
+    for key in ["test/fd", "test/guided_fd", "test/real_fd", "test/diversity", "test/guided_diversity"] {
+        assert!(m[key].is_finite() && m[key] >= 0.0, "{key}: {m:?}");
+    }
+    // 12 samples, 10 classes: the accuracy is a count of twelfths.
+    for key in ["test/accuracy", "test/guided_accuracy"] {
+        let twelfths = m[key] * 12.0;
+        assert!((0.0..=1.0).contains(&m[key]) && (twelfths - twelfths.round()).abs() < 1e-9, "{key}: {m:?}");
+    }
+    let run = std::path::PathBuf::from(&summary.run_dir);
+    let png = dir.path().join("sevens.png");
+    let settings = SamplerSettings { sampler: "ddim".into(), steps: 2, eta: 0.0, churn: 0.0, guidance: 1.0 };
+    let request = SampleRequest { settings, n: 13, class: Some(7), seed: 1 };
+    let said = sample_run(&run, &request, &png, None, &mut |_, _| {}).unwrap();
+    assert!(said.contains("13 digits with ddim (2 steps, NFE 2, guidance 1)"), "{said}");
+    assert!(said.contains("the judge reads the class drawn for in"), "{said}");
+    // Ten 28×28 digits to a row at twice their size with 2-pixel gaps: 10·58 + 2 by 2·58 + 2.
+    let grid = image::open(&png).unwrap();
+    assert_eq!((grid.width(), grid.height()), (582, 118));
+    let request = SampleRequest { class: Some(10), ..request };
+    let e = sample_run(&run, &request, &png, None, &mut |_, _| {}).unwrap_err().to_string();
+    assert!(e.contains("--class 10: the model knows classes 0 to 9"), "{e}");
+}
+
+#[test]
+fn digit_experiments_refuse_what_they_cannot_do_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let missing = d.join("no-judge-here");
+    // Guidance needs condition dropout in training.
+    let e = error(&digits_toml(d, &missing, "", "guidance = 1.0"));
+    assert!(e.contains("cond_dropout > 0"), "{e}");
+    let e = error(&digits_toml(d, &missing, "", "").replace("channels = 4", "channels = 5"));
+    assert!(e.contains("channels must be a positive even number"), "{e}");
+    let e = error(&digits_toml(d, &missing, "", "").replace("attention_heads = 2", "attention_heads = 3"));
+    assert!(e.contains("attention_heads must divide"), "{e}");
+    let e = error(&digits_toml(d, &missing, "", "").replace("name = \"unet\"", "name = \"mlp_denoiser\""));
+    assert!(e.contains("'mlp_denoiser' does not take images; use 'unet'"), "{e}");
+    // A judge that is not there stops the run before any training, naming how to make it.
+    let cfg = config(&digits_toml(d, &missing, "", "")).unwrap();
+    let e = run_experiment(&cfg, None, &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("kiln run experiments/mnist-fd-classifier.toml"), "{e}");
+    assert!(!d.join("digits").exists(), "no run directory for a run that cannot start");
 }

@@ -1,24 +1,84 @@
-//! A diffusion experiment's data: points from CSV (`[data] dataset = "points"`).
+//! A diffusion experiment's data: points from CSV (`[data] dataset = "points"`) or digits in
+//! IDX files (`dataset = "mnist"`).
 
 use std::path::Path;
 
-use kiln_data::{PointSet, Points};
+use kiln_data::{stratified_split, MnistDataset, MnistSplit, PointSet, Points};
 
+use super::judge::Judge;
+use super::reflow::Teacher;
 use crate::config::ExperimentConfig;
 use crate::error::{KilnError, Result};
 
 /// The datasets a diffusion experiment reads.
-pub const DATASETS: [&str; 1] = ["points"];
+pub const DATASETS: [&str; 2] = ["points", "mnist"];
+
+pub enum DiffusionData {
+    Points(PointData),
+    Images(ImageData),
+}
 
 /// The splits: the validation points from `valid.csv`, else the last `valid_fraction` of the
 /// training file (its rows are in no order).
-pub struct DiffusionData {
+pub struct PointData {
     pub train: Points,
     pub valid: Option<Points>,
     pub test: Option<Points>,
+    /// A reflow's teacher (`[loss] reflow`), opened with the data so that a missing one stops
+    /// the run before it starts.
+    pub teacher: Option<Teacher>,
+}
+
+/// Digits and their classes; validation digits are a stratified share of the training file.
+pub struct ImageData {
+    pub train: MnistDataset,
+    pub train_indices: Vec<usize>,
+    pub valid_indices: Vec<usize>,
+    pub test: MnistDataset,
+    /// The judge of `[sampling] judge`, opened with the data.
+    pub judge: Option<Judge>,
 }
 
 impl DiffusionData {
+    pub fn load(cfg: &ExperimentConfig) -> Result<Self> {
+        match cfg.data.dataset.as_str() {
+            "mnist" => ImageData::load(cfg).map(Self::Images),
+            _ => PointData::load(cfg).map(Self::Points),
+        }
+    }
+}
+
+impl ImageData {
+    pub fn load(cfg: &ExperimentConfig) -> Result<Self> {
+        let d = &cfg.data;
+        let root = Path::new(&d.root);
+        let train = MnistDataset::load(root, MnistSplit::Train, d.limit)?;
+        let test = MnistDataset::load(root, MnistSplit::Test, d.limit)?;
+        let (train_indices, valid_indices) = if d.valid_fraction > 0.0 {
+            stratified_split(&train.labels, d.valid_fraction, cfg.experiment.seed)
+        } else {
+            ((0..train.len()).collect(), Vec::new())
+        };
+        if train_indices.len() < 2 || test.len() < 2 {
+            return Err(KilnError::Unsupported(format!(
+                "'{}' leaves {} training and {} test digits; a diffusion model needs at least 2 of each",
+                d.root,
+                train_indices.len(),
+                test.len()
+            )));
+        }
+        let judge =
+            cfg.sampling.as_ref().and_then(|s| s.judge.as_ref()).map(|p| Judge::open(Path::new(p))).transpose()?;
+        Ok(Self { train, train_indices, valid_indices, test, judge })
+    }
+
+    /// `[C, H, W]` of one image.
+    pub fn shape(&self) -> [usize; 3] {
+        [1, self.train.height, self.train.width]
+    }
+}
+
+impl PointData {
     pub fn load(cfg: &ExperimentConfig) -> Result<Self> {
         let set = PointSet::load(Path::new(&cfg.data.root), cfg.data.limit)?;
         if set.train.len() < 2 {
@@ -40,7 +100,9 @@ impl DiffusionData {
             }
             None => (set.train, None),
         };
-        Ok(Self { train, valid, test: set.test })
+        let reflow = cfg.loss.params.get("reflow").and_then(|v| v.as_str());
+        let teacher = reflow.map(|p| Teacher::open(Path::new(p), train.dim)).transpose()?;
+        Ok(Self { train, valid, test: set.test, teacher })
     }
 
     pub fn dim(&self) -> usize {

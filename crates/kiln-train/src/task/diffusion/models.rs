@@ -1,13 +1,18 @@
 //! The denoising networks `[model]` can name for a diffusion experiment.
 
-use kiln_generative::network::MlpDenoiserConfig;
+use kiln_generative::network::{MlpDenoiserConfig, UNetConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{closest, overlay_config, ParamProblem};
 
 /// `[model] name`s, with what each is for.
-pub const MODELS: [(&str, &str); 1] =
-    [("mlp_denoiser", "a residual MLP with a sinusoidal noise embedding, for points (hidden, blocks, embed_dim)")];
+pub const MODELS: [(&str, &str); 2] = [
+    ("mlp_denoiser", "a residual MLP with a sinusoidal noise embedding, for points (hidden, blocks, embed_dim)"),
+    (
+        "unet",
+        "a small UNet for images: residual blocks, noise and class embeddings, attention at the lowest resolution (channels, channel_mults, attention_heads, num_classes)",
+    ),
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,14 +30,7 @@ pub fn mlp_config(
     features: usize,
     classes: usize,
 ) -> Result<MlpDenoiserConfig, ParamProblem> {
-    if !MODELS.iter().any(|(n, _)| *n == name) {
-        let names: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
-        let hint = closest(name, names.iter().copied()).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
-        return Err(ParamProblem {
-            key: None,
-            message: format!("unknown denoiser '{name}' (known: {}){hint}", names.join(", ")),
-        });
-    }
+    check_name(name, "mlp_denoiser", "points")?;
     let p = overlay_config(MlpParams { hidden: 256, blocks: 3, embed_dim: 64 }, params, "model")?;
     for (key, value) in [("hidden", p.hidden), ("blocks", p.blocks), ("embed_dim", p.embed_dim)] {
         if value == 0 || (key == "embed_dim" && value % 2 == 1) {
@@ -50,4 +48,95 @@ pub fn mlp_config(
         .with_blocks(p.blocks)
         .with_embed_dim(p.embed_dim)
         .with_classes(classes))
+}
+
+/// Says whether `name` is a known denoiser, and the one the data takes.
+fn check_name(name: &str, wanted: &str, data: &str) -> Result<(), ParamProblem> {
+    if !MODELS.iter().any(|(n, _)| *n == name) {
+        let names: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
+        let hint = closest(name, names.iter().copied()).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
+        return Err(ParamProblem {
+            key: None,
+            message: format!("unknown denoiser '{name}' (known: {}){hint}", names.join(", ")),
+        });
+    }
+    if name != wanted {
+        return Err(ParamProblem { key: None, message: format!("'{name}' does not take {data}; use '{wanted}'") });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UNetParams {
+    channels: usize,
+    channel_mults: Vec<usize>,
+    attention_heads: usize,
+    /// 0: unconditional; else the dataset's classes, embedded (and one "no class").
+    num_classes: usize,
+}
+
+/// The UNet `[model]` describes for images of `[C, H, W]` with `classes` classes.
+pub fn unet_config(
+    name: &str,
+    params: &toml::Table,
+    shape: [usize; 3],
+    classes: usize,
+) -> Result<UNetConfig, ParamProblem> {
+    check_name(name, "unet", "images")?;
+    let p = overlay_config(
+        UNetParams { channels: 32, channel_mults: vec![1, 2, 2], attention_heads: 4, num_classes: 0 },
+        params,
+        "model",
+    )?;
+    let problem = |key: &str, message: String| ParamProblem { key: Some(key.into()), message };
+    if p.channels == 0 || p.channels % 2 == 1 {
+        return Err(problem("channels", format!("channels must be a positive even number, not {}", p.channels)));
+    }
+    if p.channel_mults.is_empty() || p.channel_mults.contains(&0) {
+        return Err(problem(
+            "channel_mults",
+            format!("channel_mults must be positive, one per resolution, not {:?}", p.channel_mults),
+        ));
+    }
+    let config = UNetConfig::new()
+        .with_image_channels(shape[0])
+        .with_channels(p.channels)
+        .with_channel_mults(p.channel_mults.clone())
+        .with_attention_heads(p.attention_heads)
+        .with_classes(p.num_classes);
+    let multiple = config.side_multiple();
+    if shape[1] % multiple != 0 || shape[2] % multiple != 0 {
+        return Err(problem(
+            "channel_mults",
+            format!(
+                "{} resolutions halve the image {} times: its sides must be multiples of {multiple}, not {}×{}",
+                p.channel_mults.len(),
+                p.channel_mults.len() - 1,
+                shape[1],
+                shape[2]
+            ),
+        ));
+    }
+    if p.attention_heads > 0 {
+        let lowest = p.channels * p.channel_mults[p.channel_mults.len() - 1];
+        // The up path's lowest level attends over the width of the level above it.
+        let above = match p.channel_mults.len() {
+            1 => p.channels,
+            n => p.channels * p.channel_mults[n - 2],
+        };
+        if let Some(w) = [lowest, above].into_iter().find(|w| w % p.attention_heads != 0) {
+            return Err(problem(
+                "attention_heads",
+                format!("attention_heads must divide the {w} channels attended over, not {}", p.attention_heads),
+            ));
+        }
+    }
+    if p.num_classes != 0 && p.num_classes != classes {
+        return Err(problem(
+            "num_classes",
+            format!("num_classes is 0 (unconditional) or the data's {classes} classes, not {}", p.num_classes),
+        ));
+    }
+    Ok(config)
 }

@@ -6,6 +6,7 @@ use kiln_generative::schedule::BetaSchedule;
 use kiln_generative::{Parameterization, Preconditioning};
 use serde::{Deserialize, Serialize};
 
+use super::reflow::ReflowSettings;
 use crate::config::{closest, overlay_config, LossSection, ParamProblem};
 
 /// `[loss] name`s and what each trains.
@@ -13,7 +14,7 @@ pub const OBJECTIVES: [(&str, &str); 4] = [
     ("ddpm", "DDPM's discrete VP chain (Ho et al. 2020): schedule linear|cosine, steps, prediction epsilon|v|sample"),
     ("edm", "EDM (Karras et al. 2022): ln σ ~ N(p_mean, p_std²), preconditioned, sigma_data"),
     ("ve", "the VE SDE's denoising score matching (Song et al. 2021): sigma_min, sigma_max"),
-    ("flow_matching", "rectified flow / flow matching (Liu et al. 2022; Lipman et al. 2023): straight paths, velocity"),
+    ("flow_matching", "rectified flow / flow matching (Liu et al. 2022; Lipman et al. 2023): straight paths, velocity; reflow = \"<run>\" trains on that flow's couplings (reflow_steps, reflow_pairs)"),
 ];
 
 /// The keys every objective may take; each reads its own and refuses the others'.
@@ -31,6 +32,10 @@ struct ObjectiveParams {
     /// Classifier-free guidance's condition dropout: the share of training examples whose class
     /// is replaced by "no class" (class-conditional models).
     cond_dropout: f64,
+    /// Reflow: the trained rectified-flow run whose couplings are the training data.
+    reflow: Option<String>,
+    reflow_steps: usize,
+    reflow_pairs: usize,
 }
 
 impl Default for ObjectiveParams {
@@ -45,6 +50,9 @@ impl Default for ObjectiveParams {
             sigma_min: 0.01,
             sigma_max: 10.0,
             cond_dropout: 0.0,
+            reflow: None,
+            reflow_steps: 50,
+            reflow_pairs: 20000,
         }
     }
 }
@@ -56,6 +64,7 @@ pub struct Objective {
     pub process: Process,
     pub preconditioning: Preconditioning,
     pub cond_dropout: f64,
+    pub reflow: Option<ReflowSettings>,
 }
 
 impl Objective {
@@ -87,7 +96,7 @@ impl Objective {
             "ddpm" => &["schedule", "steps", "prediction", "sigma_data", "cond_dropout"],
             "edm" => &["p_mean", "p_std", "sigma_data", "cond_dropout"],
             "ve" => &["sigma_min", "sigma_max", "sigma_data", "cond_dropout"],
-            _ => &["sigma_data", "cond_dropout"],
+            _ => &["sigma_data", "cond_dropout", "reflow", "reflow_steps", "reflow_pairs"],
         };
         if let Some(key) = loss.params.keys().find(|k| !own.contains(&k.as_str())) {
             return Err(problem(
@@ -132,6 +141,16 @@ impl Objective {
             }
             _ => Process::Straight,
         };
+        if p.reflow.is_some() && (p.reflow_steps == 0 || p.reflow_pairs < 2) {
+            return Err(problem(
+                "reflow_pairs",
+                format!(
+                    "reflow needs reflow_steps ≥ 1 and reflow_pairs ≥ 2, not {} and {}",
+                    p.reflow_steps, p.reflow_pairs
+                ),
+            ));
+        }
+        let reflow = p.reflow.map(|teacher| ReflowSettings { teacher, steps: p.reflow_steps, pairs: p.reflow_pairs });
         let parameterization = p.prediction.unwrap_or_else(|| default_parameterization(&process));
         if matches!(process, Process::Discrete(_))
             && !matches!(parameterization, Parameterization::Epsilon | Parameterization::V | Parameterization::Sample)
@@ -143,6 +162,7 @@ impl Objective {
             process,
             preconditioning: Preconditioning::new(parameterization, p.sigma_data),
             cond_dropout: p.cond_dropout,
+            reflow,
         })
     }
 
