@@ -92,6 +92,18 @@ fn per_example<B: Backend, const D: usize>(values: Vec<f32>, device: &B::Device)
     Tensor::<B, 1>::from_data(TensorData::new(values, [n]), device).reshape(shape)
 }
 
+/// `x = α·x₀ + σ·ε` per example, with the levels and noise of `draw`.
+pub fn noised<B: Backend, const D: usize>(x0: Tensor<B, D>, draw: &NoiseDraw) -> Tensor<B, D> {
+    let device = x0.device();
+    let shape = x0.shape();
+    let noise =
+        Tensor::<B, 1>::from_data(TensorData::new(draw.noise.clone(), [draw.noise.len()]), &device).reshape(shape);
+    let coefficient = |f: &dyn Fn(&NoiseLevel) -> f64| -> Tensor<B, D> {
+        per_example(draw.levels.iter().map(|l| f(l) as f32).collect(), &device)
+    };
+    x0 * coefficient(&|l| l.alpha) + noise * coefficient(&|l| l.sigma)
+}
+
 /// The denoising loss `mean ‖F(c_in·x, c_noise, class) − (x₀ − a·x)/b‖²` with
 /// `x = α·x₀ + σ·ε` per example: ε-prediction's `‖ε̂ − ε‖²` (Ho et al. eq. 14), v-prediction's,
 /// rectified flow's `‖v̂ − (ε − x₀)‖²`, EDM's λ(σ)-weighted loss (eq. 8), all as one mean square.
@@ -102,13 +114,10 @@ pub fn denoising_loss<B: Backend, const D: usize, N: Network<B, D>>(
     draw: &NoiseDraw,
 ) -> Tensor<B, 1> {
     let device = x0.device();
-    let shape = x0.shape();
-    let noise =
-        Tensor::<B, 1>::from_data(TensorData::new(draw.noise.clone(), [draw.noise.len()]), &device).reshape(shape);
     let coefficient = |f: &dyn Fn(&NoiseLevel) -> f64| -> Tensor<B, D> {
         per_example(draw.levels.iter().map(|l| f(l) as f32).collect(), &device)
     };
-    let x = x0.clone() * coefficient(&|l| l.alpha) + noise * coefficient(&|l| l.sigma);
+    let x = noised(x0.clone(), draw);
     let a = coefficient(&|l| preconditioning.readout(*l).0);
     let b = coefficient(&|l| preconditioning.readout(*l).1);
     let target = (x0 - x.clone() * a) / b;

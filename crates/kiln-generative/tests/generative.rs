@@ -9,6 +9,8 @@ type B = NdArray;
 mod diffusers;
 #[path = "generative/gaussian.rs"]
 mod gaussian;
+#[path = "generative/guidance.rs"]
+mod guidance;
 
 #[test]
 fn the_unet_reads_the_class_and_the_noise_level_and_keeps_the_image_shape() {

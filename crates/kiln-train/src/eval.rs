@@ -42,7 +42,7 @@ pub fn evaluate_run(
     match dispatch(
         &cfg.train.backend.clone(),
         cfg.train.device,
-        OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate(observer) },
+        OnBackend { cfg: &cfg, data, ck, action: Action::Evaluate { observer, run_dir } },
     )?? {
         Outcome::Figures(figures) => Ok(figures),
         _ => unreachable!("an evaluation answers with figures"),
@@ -117,11 +117,25 @@ enum Outcome {
 }
 
 enum Action<'a> {
-    Evaluate(&'a mut dyn TrainingObserver),
-    Predict { input: &'a Path, output: &'a Path },
-    Generate { request: &'a GenerateRequest, emit: &'a mut dyn FnMut(&str) },
+    /// Figures of the valid and test splits; the test plots are redrawn in `run_dir`.
+    Evaluate {
+        observer: &'a mut dyn TrainingObserver,
+        run_dir: &'a Path,
+    },
+    Predict {
+        input: &'a Path,
+        output: &'a Path,
+    },
+    Generate {
+        request: &'a GenerateRequest,
+        emit: &'a mut dyn FnMut(&str),
+    },
     Words(&'a WordQuery),
-    Sample { request: &'a SampleRequest, output: &'a Path, progress: &'a mut dyn FnMut(usize, usize) },
+    Sample {
+        request: &'a SampleRequest,
+        output: &'a Path,
+        progress: &'a mut dyn FnMut(usize, usize),
+    },
 }
 
 struct OnBackend<'a> {
@@ -162,14 +176,18 @@ impl<B: AutodiffBackend> TaskJob<B> for FromCheckpoint<'_, B> {
             Action::Generate { request, emit } => {
                 Ok(Outcome::Prediction(task.generate(&model, request, &device, emit)?))
             }
-            Action::Evaluate(observer) => {
+            Action::Evaluate { observer, run_dir } => {
                 let epochs = cfg.train.epochs;
                 let mut metrics = BTreeMap::new();
                 let (bs, workers) = (cfg.data.batch_size, cfg.data.num_workers);
                 for (split, epoch) in [(Split::Valid, epochs), (Split::Test, 0)] {
                     if task.has_split(split) {
                         let mut ctx = EvalContext::new(&device, bs, workers, (epoch, epochs), &mut *observer);
-                        metrics.extend(keyed(split.name(), &task.evaluate(&model, split, &mut ctx)?));
+                        let figures = task.evaluate(&model, split, &mut ctx)?;
+                        if split == Split::Test {
+                            crate::figure_plot::write_all(run_dir, &task.test_plots(&figures));
+                        }
+                        metrics.extend(keyed(split.name(), &figures));
                     }
                 }
                 Ok(Outcome::Figures(metrics))

@@ -19,6 +19,7 @@ pub mod ddp;
 pub mod ema;
 pub mod error;
 pub mod eval;
+pub mod figure_plot;
 pub mod figures;
 pub mod grad_clip;
 pub mod models;

@@ -23,7 +23,8 @@ pub struct Verdict {
 /// ```
 /// use kiln_train::config::ReproduceSection;
 /// let spec = ReproduceSection { metric: "test/accuracy".into(), paper: 0.9905, expected: Some(0.985),
-///     tolerance: 0.005, higher_is_better: true, versus: None, source: "LeCun et al. 1998".into() };
+///     tolerance: 0.005, higher_is_better: true, versus: None, source: "LeCun et al. 1998".into(),
+///     also: Default::default() };
 /// assert!(kiln_train::reproduce::judge(&spec, 0.981).pass);
 /// assert!(!kiln_train::reproduce::judge(&spec, 0.979).pass);
 /// ```
@@ -39,6 +40,18 @@ pub fn judge(spec: &ReproduceSection, kiln: f64) -> Verdict {
         pass,
         source: spec.source.clone(),
     }
+}
+
+/// The verdict of `spec` and of each of its `also` claims, in that order (the `also` claims'
+/// rows named `<name>: <metric>`).
+pub fn judge_all(spec: &ReproduceSection, summary: &RunSummary) -> Result<Vec<Verdict>> {
+    let mut verdicts = vec![judge_summary(spec, summary)?];
+    for (name, claim) in &spec.also {
+        let mut verdict = judge_summary(claim, summary)?;
+        verdict.metric = format!("{name}: {}", verdict.metric);
+        verdicts.push(verdict);
+    }
+    Ok(verdicts)
 }
 
 /// Looks the metric up in a finished run's summary.

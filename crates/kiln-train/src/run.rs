@@ -195,6 +195,7 @@ impl<B: AutodiffBackend> TaskJob<B> for Train<'_, B> {
         let mut ctx =
             EvalContext::new(&device, cfg.data.batch_size, cfg.data.num_workers, (0, cfg.train.epochs), observer);
         let test = task.evaluate(&outcome.model, Split::Test, &mut ctx)?;
+        crate::figure_plot::write_all(&paths.dir, &task.test_plots(&test));
         metrics.extend(keyed("test", &test));
         let summary = summary("completed", metrics, &outcome.state);
         summary.write(&paths.summary())?;

@@ -664,6 +664,7 @@ mod reproduce {
             higher_is_better: higher,
             versus: None,
             source: "s".into(),
+            also: Default::default(),
         }
     }
 
@@ -698,8 +699,38 @@ mod reproduce {
         };
         let v = kiln_train::reproduce::judge_summary(&spec, &summary).unwrap();
         assert!(v.pass && (v.kiln - 0.8).abs() < 1e-12 && v.metric == "test/heun_swd / test/euler_swd");
-        let strict = ReproduceSection { paper: 0.7, ..spec };
+        let strict = ReproduceSection { paper: 0.7, ..spec.clone() };
         assert!(!kiln_train::reproduce::judge_summary(&strict, &summary).unwrap().pass);
+        // Further claims on the same run: one row each, after the main claim, named.
+        let both = ReproduceSection {
+            also: [
+                ("strict".to_string(), strict),
+                (
+                    "lower_swd".to_string(),
+                    ReproduceSection { metric: "test/heun_swd".into(), paper: 0.019, tolerance: 0.0, ..spec.clone() },
+                ),
+            ]
+            .into_iter()
+            .map(|(name, mut claim)| {
+                if name == "lower_swd" {
+                    claim.versus = None;
+                }
+                (name, claim)
+            })
+            .collect(),
+            ..spec
+        };
+        let verdicts = kiln_train::reproduce::judge_all(&both, &summary).unwrap();
+        let rows: Vec<(&str, bool)> = verdicts.iter().map(|v| (v.metric.as_str(), v.pass)).collect();
+        // BTreeMap order: lower_swd, then strict. 0.02 > 0.019 fails "at most 0.019".
+        assert_eq!(
+            rows,
+            [
+                ("test/heun_swd / test/euler_swd", true),
+                ("lower_swd: test/heun_swd", false),
+                ("strict: test/heun_swd / test/euler_swd", false)
+            ]
+        );
     }
 
     #[test]
@@ -747,6 +778,19 @@ mod cadence {
         );
         let e = config(&text).unwrap_err();
         assert!(e.to_string().contains("reproduce.tolerance must be a non-negative number"), "{e}");
+        // Further claims are checked the same way, by name, and hold no claims of their own.
+        let claim = |name: &str, tolerance: f64| {
+            format!("[reproduce.also.{name}]\nmetric = \"test/loss\"\npaper = 0.1\ntolerance = {tolerance}\nsource = \"y\"\n")
+        };
+        let main = "[reproduce]\nmetric = \"test/accuracy\"\npaper = 0.99\ntolerance = 0.01\nsource = \"x\"\n";
+        let base = experiment_toml(out.path(), "ndarray", "");
+        let cfg = config(&format!("{base}\n{main}{}", claim("low_loss", 0.0))).unwrap();
+        assert_eq!(cfg.reproduce.unwrap().also["low_loss"].metric, "test/loss");
+        let e = config(&format!("{base}\n{main}{}", claim("bad", -1.0))).unwrap_err().to_string();
+        assert!(e.contains("reproduce.also.bad.tolerance must be a non-negative number"), "{e}");
+        let nested = format!("{base}\n{main}{}{}", claim("outer", 0.0), claim("outer.also.inner", 0.0));
+        let e = config(&nested).unwrap_err().to_string();
+        assert!(e.contains("reproduce.also.outer is a claim of its own"), "{e}");
     }
 }
 

@@ -127,12 +127,21 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     if c.data.eval_sizes.contains(&0) {
         return Err(format!("data.eval_sizes must be positive sizes, got {:?}", c.data.eval_sizes));
     }
-    if let Some(r) = &c.reproduce {
-        if !(r.tolerance >= 0.0 && r.tolerance.is_finite()) {
-            return Err(format!("reproduce.tolerance must be a non-negative number, got {}", r.tolerance));
-        }
-        if !r.paper.is_finite() || r.expected.is_some_and(|e| !e.is_finite()) {
-            return Err("reproduce.paper and reproduce.expected must be finite numbers".into());
+    if let Some(main) = &c.reproduce {
+        let claims = std::iter::once(("reproduce".to_string(), main))
+            .chain(main.also.iter().map(|(name, r)| (format!("reproduce.also.{name}"), r)));
+        for (at, r) in claims {
+            if !(r.tolerance >= 0.0 && r.tolerance.is_finite()) {
+                return Err(format!("{at}.tolerance must be a non-negative number, got {}", r.tolerance));
+            }
+            if !r.paper.is_finite() || r.expected.is_some_and(|e| !e.is_finite()) {
+                return Err(format!("{at}.paper and {at}.expected must be finite numbers"));
+            }
+            if at != "reproduce" && !r.also.is_empty() {
+                return Err(format!(
+                    "{at} is a claim of its own; list every claim under [reproduce.also], not inside another"
+                ));
+            }
         }
     }
     if c.sampling.is_some() && c.task.name != "diffusion" {

@@ -372,6 +372,9 @@ pub struct SamplerSettings {
     /// Classifier-free guidance weight w (class-conditional models; 0: none).
     #[serde(default)]
     pub guidance: f64,
+    /// Classifier guidance scale s (needs `[sampling] classifier`; 0: none).
+    #[serde(default)]
+    pub classifier_scale: f64,
 }
 
 /// `[sampling]`: the sampler every validation and test pass draws with, how many samples it
@@ -388,6 +391,8 @@ pub struct SamplingSection {
     pub churn: f64,
     #[serde(default)]
     pub guidance: f64,
+    #[serde(default)]
+    pub classifier_scale: f64,
     /// Samples drawn and scored per evaluation.
     #[serde(default = "default_samples")]
     pub samples: usize,
@@ -403,6 +408,10 @@ pub struct SamplingSection {
     /// digits: MNIST-FD in its embedding, the classes it reads in class-conditional samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
+    /// A trained noise-aware classifier run (task `noisy_classification`, or a folder of runs:
+    /// the newest) whose gradient guides samples with `classifier_scale` (classifier guidance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub compare: std::collections::BTreeMap<String, SamplerSettings>,
 }
@@ -416,6 +425,7 @@ impl SamplingSection {
             eta: self.eta,
             churn: self.churn,
             guidance: self.guidance,
+            classifier_scale: self.classifier_scale,
         }
     }
 }
@@ -447,6 +457,10 @@ pub struct ReproduceSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versus: Option<String>,
     pub source: String,
+    /// Further claims checked on the same run (`[reproduce.also.<name>]`, each a claim of its
+    /// own without further `also`): one trained model, several of a paper's statements.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub also: std::collections::BTreeMap<String, ReproduceSection>,
 }
 
 fn default_task() -> String {

@@ -142,6 +142,13 @@ pub trait Task<B: AutodiffBackend>: Sync {
         ctx: &mut EvalContext<'_, B::InnerBackend>,
     ) -> Result<Figures>;
 
+    /// Plots of the final test's figures, drawn into the run directory (a guidance curve); none
+    /// for most tasks.
+    fn test_plots(&self, test: &Figures) -> Vec<crate::figure_plot::FigurePlot> {
+        let _ = test;
+        Vec::new()
+    }
+
     /// Facts about the model for summary.json's `model/<name>` (a receptive field).
     fn model_facts(&self, model: &Self::Model) -> Figures {
         let _ = model;
@@ -268,6 +275,7 @@ pub const TASKS: &[TaskEntry] = &[
     seq2seq::ENTRY,
     word2vec::ENTRY,
     diffusion::ENTRY,
+    diffusion::noisy_classification::ENTRY,
 ];
 
 /// The entry of `[task] name`.
@@ -326,7 +334,7 @@ impl TaskData {
             "language_model" => TaskData::LanguageModel(language_model::TextData::load(cfg)?),
             "seq2seq" => TaskData::Seq2Seq(seq2seq::PairData::load(cfg)?),
             "word2vec" => TaskData::Word2Vec(word2vec::Word2VecData::load(cfg)?),
-            "diffusion" => TaskData::Diffusion(diffusion::DiffusionData::load(cfg)?),
+            "diffusion" | "noisy_classification" => TaskData::Diffusion(diffusion::DiffusionData::load(cfg)?),
             _ => TaskData::Classification(classification::ClassificationData::load(cfg)?),
         })
     }

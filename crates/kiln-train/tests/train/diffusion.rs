@@ -71,6 +71,15 @@ fn diffusion_sections_are_checked_where_they_are_written() {
     let e =
         error(&diffusion_toml(d, d, "name = \"ddpm\"", "[sampling]\nsampler = \"ddim\"\nsteps = 10\nguidance = 2.0"));
     assert!(e.contains("class-conditional"), "{e}");
+    let e = error(&diffusion_toml(d, d, "name = \"flow_matching\"\nreflow_pairs = 40", ""));
+    assert!(e.contains("set reflow = \"<run>\" too"), "{e}");
+    let e = error(&diffusion_toml(
+        d,
+        d,
+        "name = \"ddpm\"",
+        "[sampling]\nsampler = \"ddim\"\nsteps = 10\nclassifier_scale = 2.0",
+    ));
+    assert!(e.contains("[sampling] classifier"), "{e}");
 }
 
 #[test]
@@ -247,7 +256,14 @@ fn digits_are_sampled_per_class_scored_by_the_judge_and_written_as_a_grid() {
     }
     let run = std::path::PathBuf::from(&summary.run_dir);
     let png = dir.path().join("sevens.png");
-    let settings = SamplerSettings { sampler: "ddim".into(), steps: 2, eta: 0.0, churn: 0.0, guidance: 1.0 };
+    let settings = SamplerSettings {
+        sampler: "ddim".into(),
+        steps: 2,
+        eta: 0.0,
+        churn: 0.0,
+        guidance: 1.0,
+        classifier_scale: 0.0,
+    };
     let request = SampleRequest { settings, n: 13, class: Some(7), seed: 1 };
     let said = sample_run(&run, &request, &png, None, &mut |_, _| {}).unwrap();
     assert!(said.contains("13 digits with ddim (2 steps, NFE 2, guidance 1)"), "{said}");
@@ -257,7 +273,7 @@ fn digits_are_sampled_per_class_scored_by_the_judge_and_written_as_a_grid() {
     assert_eq!((grid.width(), grid.height()), (582, 118));
     let request = SampleRequest { class: Some(10), ..request };
     let e = sample_run(&run, &request, &png, None, &mut |_, _| {}).unwrap_err().to_string();
-    assert!(e.contains("--class 10: the model knows classes 0 to 9"), "{e}");
+    assert!(e.contains("--class 10: the classes are 0 to 9"), "{e}");
 }
 
 #[test]
@@ -279,4 +295,134 @@ fn digit_experiments_refuse_what_they_cannot_do_before_training() {
     let e = run_experiment(&cfg, None, &mut Silent).unwrap_err().to_string();
     assert!(e.contains("kiln run experiments/mnist-fd-classifier.toml"), "{e}");
     assert!(!d.join("digits").exists(), "no run directory for a run that cannot start");
+}
+
+/// A noise-aware classifier trained for one epoch on 32 digits (task noisy_classification).
+fn train_guidance_classifier(out: &Path) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[experiment]
+name = "noisy"
+seed = 4
+output_dir = "{out}"
+
+[task]
+name = "noisy_classification"
+
+[model]
+name = "noisy_classifier"
+channels = 4
+channel_mults = [1, 2]
+attention_heads = 2
+
+[data]
+dataset = "mnist"
+root = "{root}"
+batch_size = 16
+limit = 32
+valid_fraction = 0.0
+
+[loss]
+name = "ddpm"
+steps = 100
+
+[optim]
+name = "adam"
+lr = 1e-3
+
+[train]
+epochs = 1
+backend = "ndarray"
+"#,
+        out = out.display(),
+        root = super::mnist_root().display()
+    );
+    let summary = run_experiment(&config(&text).unwrap(), None, &mut Silent).unwrap();
+    let m = &summary.metrics;
+    for key in ["test/accuracy", "test/clean_accuracy"] {
+        assert!((0.0..=1.0).contains(&m[key]), "{key}: {m:?}");
+    }
+    // The cross-entropy of 10 classes starts near ln 10 and is positive.
+    assert!(m["test/loss"] > 0.0 && m["test/loss"] < 10.0, "{m:?}");
+    out.join("noisy")
+}
+
+#[test]
+fn a_noise_aware_classifier_guides_digit_samples_and_the_guidance_curves_are_plotted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let judge = train_judge(d);
+    let classifier = train_guidance_classifier(d);
+    let compare = format!(
+        "classifier = \"{}\"\n\n[sampling.compare.cg_1]\nsampler = \"ddim\"\nsteps = 3\nclassifier_scale = 1.0\n\n[sampling.compare.cg_4]\nsampler = \"ddim\"\nsteps = 3\nclassifier_scale = 4.0\n\n[sampling.compare.cfg_2]\nsampler = \"ddim\"\nsteps = 3\nguidance = 2.0",
+        classifier.display()
+    );
+    let cfg = config(&digits_toml(d, &judge, "cond_dropout = 0.2", &compare)).unwrap();
+    let summary = run_experiment(&cfg, None, &mut Silent).unwrap();
+    let m = &summary.metrics;
+    for key in ["test/cg_1_accuracy", "test/cg_4_accuracy", "test/cg_4_diversity", "test/cg_4_fd"] {
+        assert!(m[key].is_finite() && m[key] >= 0.0, "{key}: {m:?}");
+    }
+    // The gradient moves the samples: the same noise lands elsewhere at another scale.
+    assert_ne!(m["test/cg_1_fd"], m["test/cg_4_fd"], "{m:?}");
+    // Two weights of each kind on the evaluation sampler: four panels, two to a row.
+    let run = std::path::PathBuf::from(&summary.run_dir);
+    let plot = image::open(run.join("guidance.png")).unwrap();
+    assert_eq!((plot.width(), plot.height()), (1040, 840));
+    let png = d.join("guided.png");
+    let settings = SamplerSettings {
+        sampler: "ddim".into(),
+        steps: 2,
+        eta: 0.0,
+        churn: 0.0,
+        guidance: 0.0,
+        classifier_scale: 4.0,
+    };
+    let request = SampleRequest { settings, n: 10, class: Some(3), seed: 1 };
+    let said = sample_run(&run, &request, &png, None, &mut |_, _| {}).unwrap();
+    assert!(said.contains("10 digits with ddim (2 steps, NFE 2, classifier scale 4)"), "{said}");
+    // A scale without a classifier, and a classifier run of the wrong kind, are refused.
+    let e = error(&digits_toml(d, &judge, "cond_dropout = 0.2", "classifier_scale = 2.0"));
+    assert!(e.contains("[sampling] classifier"), "{e}");
+    let wrong = digits_toml(d, &judge, "cond_dropout = 0.2", &format!("classifier = \"{}\"", judge.display()));
+    let e = run_experiment(&config(&wrong).unwrap(), None, &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("not a noisy_classification run"), "{e}");
+}
+
+#[test]
+fn digits_reflow_on_their_teachers_couplings_and_score_the_teacher_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let judge = train_judge(d);
+    let flow = |name: &str, loss: &str| {
+        digits_toml(d, &judge, "", "")
+            .replace("num_classes = 10", "num_classes = 0")
+            .replace("name = \"ddpm\"\nsteps = 100", loss)
+            .replace("sampler = \"ddim\"", "sampler = \"rf\"")
+            .replace("name = \"digits\"", &format!("name = \"{name}\""))
+    };
+    let teacher =
+        run_experiment(&config(&flow("teacher", "name = \"flow_matching\"")).unwrap(), None, &mut Silent).unwrap();
+    let reflow =
+        format!("name = \"flow_matching\"\nreflow = \"{}\"\nreflow_steps = 2\nreflow_pairs = 24", teacher.run_dir);
+    let student = run_experiment(&config(&flow("student", &reflow)).unwrap(), None, &mut Silent).unwrap();
+    let m = &student.metrics;
+    for key in ["test/fd", "test/teacher_fd", "test/straightness", "test/teacher_straightness"] {
+        assert!(m[key].is_finite() && m[key] >= 0.0, "{key}: {m:?}");
+    }
+    // The student starts from the teacher's weights and trains on other data, so it differs.
+    assert_ne!(m["test/fd"], m["test/teacher_fd"], "{m:?}");
+    // A class-conditional student is refused: the couplings carry no classes.
+    let e = error(&flow("student", &reflow).replace("num_classes = 0", "num_classes = 10"));
+    assert!(e.contains("set num_classes = 0"), "{e}");
+    // A teacher of another kind (a DDPM on digits) is refused before any training.
+    let ddpm = run_experiment(
+        &config(&digits_toml(d, &judge, "", "").replace("name = \"digits\"", "name = \"ddpm\"")).unwrap(),
+        None,
+        &mut Silent,
+    )
+    .unwrap();
+    let wrong = flow("student2", &reflow.replace(&teacher.run_dir, &ddpm.run_dir));
+    let e = run_experiment(&config(&wrong).unwrap(), None, &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("not an unconditional rectified flow on digits"), "{e}");
 }

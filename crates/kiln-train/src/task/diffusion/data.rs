@@ -5,8 +5,9 @@ use std::path::Path;
 
 use kiln_data::{stratified_split, MnistDataset, MnistSplit, PointSet, Points};
 
+use super::guide::GuidanceClassifier;
 use super::judge::Judge;
-use super::reflow::Teacher;
+use super::reflow::{StudentData, Teacher};
 use crate::config::ExperimentConfig;
 use crate::error::{KilnError, Result};
 
@@ -37,6 +38,10 @@ pub struct ImageData {
     pub test: MnistDataset,
     /// The judge of `[sampling] judge`, opened with the data.
     pub judge: Option<Judge>,
+    /// The classifier of `[sampling] classifier` (classifier guidance), opened with the data.
+    pub classifier: Option<GuidanceClassifier>,
+    /// A reflow's teacher (`[loss] reflow`), opened with the data.
+    pub teacher: Option<Teacher>,
 }
 
 impl DiffusionData {
@@ -69,7 +74,32 @@ impl ImageData {
         }
         let judge =
             cfg.sampling.as_ref().and_then(|s| s.judge.as_ref()).map(|p| Judge::open(Path::new(p))).transpose()?;
-        Ok(Self { train, train_indices, valid_indices, test, judge })
+        let classifier = cfg
+            .sampling
+            .as_ref()
+            .and_then(|s| s.classifier.as_ref())
+            .map(|p| GuidanceClassifier::open(Path::new(p)))
+            .transpose()?;
+        let reflow = cfg.loss.params.get("reflow").and_then(|v| v.as_str());
+        let shape = [1, train.height, train.width];
+        let teacher = reflow.map(|p| Teacher::open(Path::new(p), StudentData::Images(shape))).transpose()?;
+        Ok(Self { train, train_indices, valid_indices, test, judge, classifier, teacher })
+    }
+
+    /// The digits of `split`: (dataset, indices); none for an empty validation split.
+    pub fn split(&self, split: crate::task::Split) -> Option<(&MnistDataset, Vec<usize>)> {
+        use crate::task::Split;
+        match split {
+            Split::Train => Some((&self.train, self.train_indices.clone())),
+            Split::Valid if self.valid_indices.is_empty() => None,
+            Split::Valid => Some((&self.train, self.valid_indices.clone())),
+            Split::Test => Some((&self.test, (0..self.test.len()).collect())),
+        }
+    }
+
+    /// The digits `indices` of `dataset` scaled to the models' range [−1, 1], image after image.
+    pub fn pixels(dataset: &MnistDataset, indices: &[usize]) -> Vec<f32> {
+        indices.iter().flat_map(|&i| dataset.image(i).iter().map(|&p| f32::from(p) / 127.5 - 1.0)).collect()
     }
 
     /// `[C, H, W]` of one image.
@@ -101,7 +131,7 @@ impl PointData {
             None => (set.train, None),
         };
         let reflow = cfg.loss.params.get("reflow").and_then(|v| v.as_str());
-        let teacher = reflow.map(|p| Teacher::open(Path::new(p), train.dim)).transpose()?;
+        let teacher = reflow.map(|p| Teacher::open(Path::new(p), StudentData::Points(train.dim))).transpose()?;
         Ok(Self { train, valid, test: set.test, teacher })
     }
 

@@ -2,6 +2,8 @@
 //! [−1, 1], optionally class-conditional with condition dropout (classifier-free guidance).
 //! Samples are scored by the judge of `[sampling] judge`: MNIST-FD, the accuracy of the
 //! classes read in class-conditional samples, and their diversity; `kiln sample` writes grids.
+//! With `[sampling] classifier`, a noise-aware classifier's gradient guides samples toward their
+//! class (classifier guidance, `classifier_scale`).
 
 use std::marker::PhantomData;
 use std::path::Path;
@@ -9,7 +11,7 @@ use std::path::Path;
 use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
-use kiln_generative::guidance::ClassifierFree;
+use kiln_generative::guidance::{ClassGradient, ClassifierFree, ClassifierGuided, DifferentiatedClassifier};
 use kiln_generative::objective::{denoising_loss, NoiseDraw};
 use kiln_generative::sampler::Sampler;
 use kiln_generative::{sample, Clipped, Denoiser, GaussianNoise, Network, Preconditioned};
@@ -18,10 +20,12 @@ use kiln_metrics::GaussianFit;
 use super::data::ImageData;
 use super::judge::{diversity, Judge, Reading};
 use super::objective::Objective;
+use super::reflow::Teacher;
 use super::{build_sampler, grid};
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::config::{OptimSection, SamplerSettings, SamplingSection};
 use crate::error::{KilnError, Result};
+use crate::figure_plot::{FigurePlot, Panel, Series};
 use crate::figures::Figures;
 use crate::optimizer::AnyOptimizer;
 use crate::task::{BatchKey, EvalContext, SampleRequest, Split, StepContext, Task};
@@ -33,6 +37,12 @@ pub struct ImageDiffusionBatch {
     draw: NoiseDraw,
 }
 
+/// A reflow's training pairs: noise rows and the teacher's images drawn from them, row for row.
+pub struct Couplings {
+    pub noise: Vec<f32>,
+    pub images: Vec<f32>,
+}
+
 pub struct ImageDiffusion<N> {
     pub(super) data: ImageData,
     pub(super) objective: Objective,
@@ -42,18 +52,22 @@ pub struct ImageDiffusion<N> {
     /// 0 for an unconditional model.
     pub(super) classes: usize,
     pub(super) judge: Option<Judge>,
+    /// A reflow trains on these instead of the training digits.
+    pub(super) coupled: Option<Couplings>,
+    /// A reflow's teacher, sampled beside the student on the test split (`teacher_` figures).
+    pub(super) teacher: Option<Teacher>,
     pub(super) _network: PhantomData<fn() -> N>,
-}
-
-/// Pixels of a byte image in the model's range.
-fn scaled(image: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    image.iter().map(|&p| f32::from(p) / 127.5 - 1.0)
 }
 
 impl<N> ImageDiffusion<N> {
     /// Whether sampling clamps x̂₀ to [−1, 1] (`[sampling] clip_sample`, on by default).
     fn clip(&self) -> bool {
         self.sampling.clip_sample.unwrap_or(true)
+    }
+
+    /// How the guidance classifier reads a level.
+    fn guidance_preconditioning(&self) -> kiln_generative::Preconditioning {
+        self.data.classifier.as_ref().map(|c| c.preconditioning).unwrap_or(self.objective.preconditioning)
     }
 
     fn pixels(&self) -> usize {
@@ -66,12 +80,7 @@ impl<N> ImageDiffusion<N> {
 
     /// The digits of `split`: (dataset, indices).
     fn split(&self, split: Split) -> Option<(&kiln_data::MnistDataset, Vec<usize>)> {
-        match split {
-            Split::Train => Some((&self.data.train, self.data.train_indices.clone())),
-            Split::Valid if self.data.valid_indices.is_empty() => None,
-            Split::Valid => Some((&self.data.train, self.data.valid_indices.clone())),
-            Split::Test => Some((&self.data.test, (0..self.data.test.len()).collect())),
-        }
+        self.data.split(split)
     }
 
     fn batch(
@@ -81,7 +90,7 @@ impl<N> ImageDiffusion<N> {
         dropout: f64,
         seed: u64,
     ) -> ImageDiffusionBatch {
-        let x0 = indices.iter().flat_map(|&i| scaled(dataset.image(i))).collect();
+        let x0 = ImageData::pixels(dataset, indices);
         let labels: Vec<i64> = indices.iter().map(|&i| i64::from(dataset.labels[i])).collect();
         let classes = (self.classes > 0).then_some((labels.as_slice(), self.classes, dropout));
         let draw = NoiseDraw::new(&self.objective.process, indices.len(), self.pixels(), classes, seed);
@@ -89,42 +98,128 @@ impl<N> ImageDiffusion<N> {
     }
 
     /// The class each of `n` samples is drawn for: `class` for all, else 0, 1, …, 9, 0, …
-    /// (none for an unconditional model).
+    /// (none for an unconditional model without a guidance classifier).
     fn sample_classes(&self, n: usize, class: Option<usize>) -> Option<Vec<usize>> {
-        (self.classes > 0).then(|| (0..n).map(|i| class.unwrap_or(i % self.classes)).collect())
+        let classes = if self.classes > 0 { self.classes } else { super::DIGIT_CLASSES };
+        (self.classes > 0 || self.data.classifier.is_some())
+            .then(|| (0..n).map(|i| class.unwrap_or(i % classes)).collect())
+    }
+
+    /// A host batch of reflow couplings `indices`: the teacher's images and the noise it carried
+    /// to them (the levels stay random).
+    fn coupled_batch(&self, couplings: &Couplings, indices: &[usize], seed: u64) -> ImageDiffusionBatch {
+        let p = self.pixels();
+        let rows = |values: &[f32]| -> Vec<f32> {
+            indices.iter().flat_map(|&i| values[i * p..(i + 1) * p].iter().copied()).collect()
+        };
+        let mut draw = NoiseDraw::new(&self.objective.process, indices.len(), p, None, seed);
+        draw.noise = rows(&couplings.noise);
+        ImageDiffusionBatch { x0: rows(&couplings.images), rows: indices.len(), draw }
+    }
+
+    /// Draws `[sampling] samples` digits from `network` with `settings` and scores them as
+    /// `prefix` figures: NFE, straightness for a flow sampler, and the judge's figures against
+    /// `reference` (drawn for `classes`).
+    fn score_run<B: AutodiffBackend, M: Network<B::InnerBackend, 4>>(
+        &self,
+        network: &M,
+        objective: &Objective,
+        (prefix, settings): (&str, &SamplerSettings),
+        guide: Option<&dyn ClassGradient<B::InnerBackend, 4>>,
+        (reference, classes, split): (Option<&GaussianFit>, Option<&[usize]>, Split),
+        ctx: &mut EvalContext<'_, B::InnerBackend>,
+    ) -> Result<Figures> {
+        let n = self.sampling.samples;
+        let device = ctx.device;
+        let mut sampler = build_sampler::<B::InnerBackend, 4>(settings, objective)?;
+        let mut pass = ctx.begin_steps(split.phase(), sampler.evaluations());
+        let (pixels, nfe, straightness) = draw_images(
+            network,
+            objective,
+            settings,
+            sampler.as_mut(),
+            (self.shape(n), classes, self.classes),
+            guide,
+            (self.seed ^ 0x5A3F, self.clip()),
+            device,
+            |_, _| pass.tick(n),
+        );
+        let mut scored = Figures::new();
+        scored.insert(format!("{prefix}nfe"), nfe as f64);
+        if let Some(s) = straightness {
+            scored.insert(format!("{prefix}straightness"), s);
+        }
+        if let (Some(judge), Some(reference)) = (&self.judge, reference) {
+            let reading = judge.read::<B>(&pixels, self.shape(n), device)?;
+            scored.extend(judged(reference, &reading, classes, prefix));
+        }
+        pass.end(scored)
+    }
+
+    /// The guidance classifier on the autodiff backend, when a sampler of `settings` uses it.
+    fn guidance_classifier<B: Backend>(
+        &self,
+        settings: &[&SamplerSettings],
+        device: &B::Device,
+    ) -> Result<Option<kiln_generative::network::NoisyClassifier<B>>> {
+        match &self.data.classifier {
+            Some(classifier) if settings.iter().any(|s| s.classifier_scale != 0.0) => {
+                classifier.load::<B>(device).map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 }
 
-/// Draws `n` images with `sampler` for `classes` (guided with weight `settings.guidance`),
-/// ticking `progress` per evaluation: the pixels and the NFE.
+/// Draws `n` images with `sampler` for `classes`, guided with weight `settings.guidance`
+/// (classifier-free) and by `guide` with `settings.classifier_scale` (classifier guidance),
+/// ticking `progress` per evaluation: the pixels and the NFE. `model_classes` is the network's
+/// number of classes (0: unconditional), which is also its "no class" label.
 #[allow(clippy::too_many_arguments)]
 fn draw_images<B: Backend, M: Network<B, 4>>(
     network: &M,
     objective: &Objective,
     settings: &SamplerSettings,
     sampler: &mut dyn Sampler<B, 4>,
-    (shape, classes, null): ([usize; 4], Option<&[usize]>, usize),
+    (shape, classes, model_classes): ([usize; 4], Option<&[usize]>, usize),
+    guide: Option<&dyn ClassGradient<B, 4>>,
     (seed, clip): (u64, bool),
     device: &B::Device,
     progress: impl FnMut(usize, usize),
-) -> (Vec<f32>, usize) {
+) -> (Vec<f32>, usize, Option<f64>) {
     let preconditioning = objective.preconditioning;
     let class = classes.map(|c| {
         let labels: Vec<i64> = c.iter().map(|&k| k as i64).collect();
         Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [c.len()]), device)
     });
-    let denoiser: Box<dyn Denoiser<B, 4> + '_> = match class {
-        Some(class) if settings.guidance != 0.0 => {
-            Box::new(ClassifierFree { network, preconditioning, class, null: null as i64, weight: settings.guidance })
+    let guide = guide.filter(|_| settings.classifier_scale != 0.0);
+    let null = model_classes as i64;
+    let denoiser: Box<dyn Denoiser<B, 4> + '_> = match &class {
+        Some(class) if model_classes > 0 && settings.guidance != 0.0 => {
+            Box::new(ClassifierFree { network, preconditioning, class: class.clone(), null, weight: settings.guidance })
         }
-        Some(class) => Box::new(Preconditioned::new(network, preconditioning).with_class(class)),
-        None => Box::new(Preconditioned::new(network, preconditioning)),
+        Some(class) if model_classes > 0 && guide.is_none() => {
+            Box::new(Preconditioned::new(network, preconditioning).with_class(class.clone()))
+        }
+        // Classifier guidance alone: the class comes from the classifier, the model is read
+        // without one.
+        Some(class) if model_classes > 0 => {
+            Box::new(Preconditioned::new(network, preconditioning).with_class(class.clone().full_like(null)))
+        }
+        _ => Box::new(Preconditioned::new(network, preconditioning)),
+    };
+    let denoiser: Box<dyn Denoiser<B, 4> + '_> = match (guide, class) {
+        (Some(classifier), Some(class)) => {
+            Box::new(ClassifierGuided { inner: denoiser, classifier, class, scale: settings.classifier_scale })
+        }
+        _ => denoiser,
     };
     let denoiser: Box<dyn Denoiser<B, 4> + '_> =
         if clip { Box::new(Clipped { inner: denoiser, bound: 1.0 }) } else { denoiser };
     let drawn = sample(denoiser.as_ref(), sampler, shape, &mut GaussianNoise::new(seed), device, progress);
+    let straightness = sampler.straightness(drawn.x.clone());
     let pixels = drawn.x.into_data().convert::<f32>().to_vec().expect("float samples");
-    (pixels, drawn.nfe)
+    (pixels, drawn.nfe, straightness)
 }
 
 /// The judge's figures of one set of samples against the reference's fit.
@@ -138,6 +233,45 @@ fn judged(reference: &GaussianFit, samples: &Reading, classes: Option<&[usize]>,
         figures.insert(format!("{prefix}accuracy"), right as f64 / classes.len() as f64);
     }
     figures
+}
+
+/// `guidance.png`: the judge's accuracy and the samples' diversity against the classifier-free
+/// weight w and against the classifier scale s, from the test runs that share the evaluation
+/// sampler (its own run is w = 0); a curve needs two weights.
+fn guidance_curves(sampling: &SamplingSection, test: &Figures) -> Option<FigurePlot> {
+    let main = sampling.settings();
+    let runs = std::iter::once((String::new(), main.clone()))
+        .chain(sampling.compare.iter().map(|(name, s)| (format!("{name}_"), s.clone())));
+    let (mut free, mut classifier) = (Vec::new(), Vec::new());
+    for (prefix, s) in runs {
+        if (s.sampler.as_str(), s.steps, s.eta) != (main.sampler.as_str(), main.steps, main.eta) {
+            continue;
+        }
+        let figure = |name: &str| test.get(&format!("{prefix}{name}")).copied();
+        let (Some(accuracy), Some(diversity)) = (figure("accuracy"), figure("diversity")) else { continue };
+        if s.classifier_scale == 0.0 {
+            free.push((s.guidance, accuracy, diversity));
+        } else if s.guidance == 0.0 {
+            classifier.push((s.classifier_scale, accuracy, diversity));
+        }
+    }
+    let label = format!("{} {} steps", main.sampler, main.steps);
+    let mut panels = Vec::new();
+    for (points, x_label) in [(free, "classifier-free guidance weight w"), (classifier, "classifier guidance scale s")]
+    {
+        if points.len() < 2 {
+            continue;
+        }
+        for (title, pick) in [("judge accuracy", 1), ("diversity (same-class feature distance)", 2)] {
+            let points = points.iter().map(|p| (p.0, if pick == 1 { p.1 } else { p.2 })).collect();
+            panels.push(Panel {
+                title: title.into(),
+                x_label: x_label.into(),
+                series: vec![Series { label: label.clone(), points }],
+            });
+        }
+    }
+    (!panels.is_empty()).then(|| FigurePlot { file: "guidance.png".into(), panels })
 }
 
 impl<B, N> Task<B> for ImageDiffusion<N>
@@ -157,11 +291,17 @@ where
     }
 
     fn train_examples(&self) -> Vec<usize> {
-        self.data.train_indices.clone()
+        match &self.coupled {
+            Some(couplings) => (0..couplings.images.len() / self.pixels()).collect(),
+            None => self.data.train_indices.clone(),
+        }
     }
 
     fn train_batch(&self, indices: &[usize], key: BatchKey) -> ImageDiffusionBatch {
-        self.batch(&self.data.train, indices, self.objective.cond_dropout, key.seed())
+        match &self.coupled {
+            Some(couplings) => self.coupled_batch(couplings, indices, key.seed()),
+            None => self.batch(&self.data.train, indices, self.objective.cond_dropout, key.seed()),
+        }
     }
 
     fn train_step(
@@ -217,28 +357,35 @@ where
             None => None,
         };
         let classes = self.sample_classes(n, None);
-        for (prefix, settings) in runs {
-            let mut sampler = build_sampler::<B::InnerBackend, 4>(&settings, &self.objective)?;
-            let mut pass = ctx.begin_steps(split.phase(), sampler.evaluations());
-            let (pixels, nfe) = draw_images(
+        let classifier = self.guidance_classifier::<B>(&runs.iter().map(|(_, s)| s).collect::<Vec<_>>(), device)?;
+        let guide =
+            classifier.as_ref().map(|c| DifferentiatedClassifier::<B, _>::new(c, self.guidance_preconditioning()));
+        let guide = guide.as_ref().map(|g| g as &dyn ClassGradient<B::InnerBackend, 4>);
+        let scoring = (reference.as_ref(), classes.as_deref(), split);
+        for (prefix, settings) in &runs {
+            figures.extend(self.score_run::<B, _>(
                 &network,
                 &self.objective,
-                &settings,
-                sampler.as_mut(),
-                (self.shape(n), classes.as_deref(), self.classes),
-                (self.seed ^ 0x5A3F, self.clip()),
-                device,
-                |_, _| pass.tick(n),
-            );
-            let mut scored = Figures::new();
-            scored.insert(format!("{prefix}nfe"), nfe as f64);
-            if let (Some(judge), Some(reference)) = (&self.judge, &reference) {
-                let reading = judge.read::<B>(&pixels, self.shape(n), device)?;
-                scored.extend(judged(reference, &reading, classes.as_deref(), &prefix));
+                (prefix, settings),
+                guide,
+                scoring,
+                ctx,
+            )?);
+        }
+        // A reflow's teacher, sampled the same ways beside its student.
+        if let (Some(teacher), Split::Test) = (&self.teacher, split) {
+            let network = teacher.unet::<B::InnerBackend>(device)?;
+            for (prefix, settings) in &runs {
+                let prefix = format!("teacher_{prefix}");
+                let run = (prefix.as_str(), settings);
+                figures.extend(self.score_run::<B, _>(&network, &teacher.objective, run, guide, scoring, ctx)?);
             }
-            figures.extend(pass.end(scored)?);
         }
         Ok(figures)
+    }
+
+    fn test_plots(&self, test: &Figures) -> Vec<FigurePlot> {
+        guidance_curves(&self.sampling, test).into_iter().collect()
     }
 
     fn save(&self, model: &(N, N), optimizers: &Self::Optimizers, out: &mut CheckpointWriter) -> Result<()> {
@@ -269,16 +416,28 @@ where
         device: &B::Device,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<String> {
-        if self.classes == 0 && (request.class.is_some() || request.settings.guidance != 0.0) {
+        let scale = request.settings.classifier_scale;
+        if !(scale >= 0.0 && scale.is_finite()) {
+            return Err(KilnError::Unsupported(format!("--classifier-scale must be a positive number, not {scale}")));
+        }
+        if scale != 0.0 && self.data.classifier.is_none() {
             return Err(KilnError::Unsupported(
-                "--class and --guidance need a class-conditional model; this run's UNet has num_classes = 0".into(),
+                "--classifier-scale guides with the noise-aware classifier of the run's [sampling] classifier, and this run names none".into(),
             ));
         }
-        if let Some(c) = request.class.filter(|&c| c >= self.classes) {
-            return Err(KilnError::Unsupported(format!(
-                "--class {c}: the model knows classes 0 to {}",
-                self.classes - 1
-            )));
+        if self.classes == 0 && (request.settings.guidance != 0.0 || (request.class.is_some() && scale == 0.0)) {
+            return Err(KilnError::Unsupported(
+                "--guidance (and --class without --classifier-scale) needs a class-conditional model; this run's UNet has num_classes = 0".into(),
+            ));
+        }
+        if scale != 0.0 && self.classes > 0 && request.settings.guidance == 0.0 && self.objective.cond_dropout == 0.0 {
+            return Err(KilnError::Unsupported(
+                "--classifier-scale alone reads the model without its class, which needs a model trained with [loss] cond_dropout > 0; add --guidance to guide both ways".into(),
+            ));
+        }
+        let known = if self.classes > 0 { self.classes } else { super::DIGIT_CLASSES };
+        if let Some(c) = request.class.filter(|&c| c >= known) {
+            return Err(KilnError::Unsupported(format!("--class {c}: the classes are 0 to {}", known - 1)));
         }
         if request.settings.guidance != 0.0 && self.objective.cond_dropout == 0.0 {
             return Err(KilnError::Unsupported(
@@ -295,12 +454,16 @@ where
         let mut sampler = build_sampler::<B::InnerBackend, 4>(&request.settings, &self.objective)?;
         let n = request.n;
         let classes = self.sample_classes(n, request.class);
-        let (pixels, nfe) = draw_images(
+        let classifier = self.guidance_classifier::<B>(&[&request.settings], device)?;
+        let guide =
+            classifier.as_ref().map(|c| DifferentiatedClassifier::<B, _>::new(c, self.guidance_preconditioning()));
+        let (pixels, nfe, _) = draw_images(
             &network,
             &self.objective,
             &request.settings,
             sampler.as_mut(),
             (self.shape(n), classes.as_deref(), self.classes),
+            guide.as_ref().map(|g| g as &dyn ClassGradient<B::InnerBackend, 4>),
             (request.seed, self.clip()),
             device,
             progress,
@@ -317,6 +480,9 @@ where
                 String::new()
             }
         );
+        if scale != 0.0 {
+            line = line.replacen(')', &format!(", classifier scale {scale})"), 1);
+        }
         if let (Some(judge), Some(classes)) = (&self.judge, &classes) {
             let reading = judge.read::<B>(&pixels, self.shape(n), device)?;
             let right = reading.predicted.iter().zip(classes).filter(|(p, c)| p == c).count();

@@ -60,8 +60,7 @@ impl Judge {
         indices: &[usize],
         device: &B::Device,
     ) -> Result<Reading> {
-        let images: Vec<f32> =
-            indices.iter().flat_map(|&i| dataset.image(i).iter().map(|&p| f32::from(p) / 127.5 - 1.0)).collect();
+        let images = super::data::ImageData::pixels(dataset, indices);
         self.read::<B>(&images, [indices.len(), 1, dataset.height, dataset.width], device)
     }
 }

@@ -4,9 +4,11 @@
 
 pub mod data;
 mod grid;
+mod guide;
 mod images;
 pub mod judge;
 pub mod models;
+pub mod noisy_classification;
 pub mod objective;
 mod points;
 mod reflow;
@@ -19,15 +21,17 @@ use burn::module::{AutodiffModule, Module};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use kiln_generative::sampler::{Sampler, SamplerChoice, SamplerKind};
+use kiln_generative::{Clipped, Preconditioned};
 
 pub use data::{DiffusionData, ImageData, PointData};
 pub use images::ImageDiffusion;
+pub use noisy_classification::NoisyClassification;
 use objective::Objective;
 pub use points::PointDiffusion;
 
 use super::{SectionProblem, TaskEntry, TaskJob};
-use crate::config::{ExperimentConfig, ParamProblem, SamplerSettings, SamplingSection};
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
+use crate::config::{ExperimentConfig, ParamProblem, SamplerSettings, SamplingSection};
 use crate::error::{KilnError, Result};
 use crate::optimizer::AnyOptimizer;
 
@@ -66,8 +70,12 @@ fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
         0
     };
     let objective = Objective::from_section(&cfg.loss).map_err(|p| SectionProblem::new("loss", p))?;
-    if objective.reflow.is_some() && images {
-        return Err(at("loss", "reflow", "reflow is built for points so far; digits train on their data".into()));
+    if objective.reflow.is_some() && classes > 0 {
+        return Err(at(
+            "model",
+            "num_classes",
+            "a reflow's couplings are unconditional (noise to the teacher's sample); set num_classes = 0".into(),
+        ));
     }
     if objective.cond_dropout > 0.0 && classes == 0 {
         return Err(at(
@@ -99,6 +107,26 @@ fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
                 return Err(at("sampling", &key, "classifier-free guidance needs a model trained with [loss] cond_dropout > 0 (it never sees \"no class\" otherwise)".into()));
             }
         }
+        if settings.classifier_scale != 0.0 {
+            if !(settings.classifier_scale > 0.0 && settings.classifier_scale.is_finite()) {
+                return Err(at(
+                    "sampling",
+                    &key,
+                    format!("classifier_scale must be a positive number, not {}", settings.classifier_scale),
+                ));
+            }
+            if !images || sampling.classifier.is_none() {
+                return Err(at("sampling", &key, "classifier_scale guides digits with the noise-aware classifier of [sampling] classifier = \"<run>\" (train one with task noisy_classification)".into()));
+            }
+            // Without classifier-free guidance the classifier alone supplies the class, so the
+            // model is read without its class: a conditional model must have learnt "no class".
+            if classes > 0 && settings.guidance == 0.0 && objective.cond_dropout == 0.0 {
+                return Err(at("sampling", &key, "classifier guidance reads a class-conditional model without its class, which needs [loss] cond_dropout > 0 (or guidance > 0 to guide both ways)".into()));
+            }
+        }
+    }
+    if sampling.classifier.is_some() && !images {
+        return Err(at("sampling", "classifier", "a guidance classifier reads digits; points carry no classes".into()));
     }
     if sampling.clip_sample.is_some() && !images {
         return Err(at(
@@ -133,17 +161,22 @@ fn sampling_section(cfg: &ExperimentConfig, objective: &Objective) -> SamplingSe
             eta: 0.0,
             churn: 0.0,
             guidance: 0.0,
+            classifier_scale: 0.0,
             samples: 2000,
             ema_decay: 0.999,
             clip_sample: None,
             judge: None,
+            classifier: None,
             compare: Default::default(),
         }
     })
 }
 
 /// The weights samples are drawn from: the EMA, unless `ema_decay = 0` keeps none.
-fn sampled_network<B: AutodiffBackend, N: AutodiffModule<B>>(model: &(N, N), sampling: &SamplingSection) -> N::InnerModule {
+fn sampled_network<B: AutodiffBackend, N: AutodiffModule<B>>(
+    model: &(N, N),
+    sampling: &SamplingSection,
+) -> N::InnerModule {
     if sampling.ema_decay > 0.0 {
         model.1.valid()
     } else {
@@ -238,9 +271,13 @@ pub(crate) fn assemble<B: AutodiffBackend, J: TaskJob<B>>(
             let mut data = data;
             let (coupled_noise, teacher) = match (&objective.reflow, data.teacher.take()) {
                 (Some(reflow), Some(teacher)) => {
-                    let couplings = teacher.couplings::<B::InnerBackend>(reflow, seed ^ 0xF10E, device)?;
-                    data.train = couplings.samples;
-                    (Some(couplings.noise), Some(teacher))
+                    let network = teacher.mlp::<B::InnerBackend>(device)?;
+                    let denoiser = Preconditioned::new(&network, teacher.objective.preconditioning);
+                    let dim = data.dim();
+                    let batch = ([reflow.pairs, dim], reflow.pairs);
+                    let (noise, samples) = teacher.couplings(&denoiser, reflow, batch, seed ^ 0xF10E, device);
+                    data.train = kiln_data::Points { dim, values: samples };
+                    (Some(noise), Some(teacher))
                 }
                 _ => (None, None),
             };
@@ -260,6 +297,13 @@ pub(crate) fn assemble<B: AutodiffBackend, J: TaskJob<B>>(
             };
             job.run(task, (net.clone(), net))
         }
+        DiffusionData::Images(data) if cfg.task.name == noisy_classification::ENTRY.name => {
+            let config =
+                models::noisy_classifier_config(&cfg.model.name, &cfg.model.params, data.shape(), DIGIT_CLASSES)
+                    .map_err(message)?;
+            let task = NoisyClassification { data, objective, optim, seed };
+            job.run(task, config.init::<B>(device))
+        }
         DiffusionData::Images(data) => {
             let config = models::unet_config(&cfg.model.name, &cfg.model.params, data.shape(), DIGIT_CLASSES)
                 .map_err(message)?;
@@ -269,9 +313,38 @@ pub(crate) fn assemble<B: AutodiffBackend, J: TaskJob<B>>(
                 // Read once before training, so a judge that cannot read digits costs no training.
                 judge.read_dataset::<B>(&data.test, &[0, 1], device)?;
             }
-            let net = config.init::<B>(device);
+            let teacher = data.teacher.take();
+            let (coupled, net) = match (&objective.reflow, &teacher) {
+                (Some(reflow), Some(teacher)) => {
+                    let network = teacher.unet::<B::InnerBackend>(device)?;
+                    let read = Preconditioned::new(&network, teacher.objective.preconditioning);
+                    // The teacher read as its samples are drawn: x̂₀ clipped unless switched off.
+                    let clip = sampling.clip_sample.unwrap_or(true);
+                    let [c, h, w] = data.shape();
+                    let batch = ([reflow.pairs, c, h, w], 500);
+                    let seed = seed ^ 0xF10E;
+                    let (noise, images) = if clip {
+                        teacher.couplings(&Clipped { inner: read, bound: 1.0 }, reflow, batch, seed, device)
+                    } else {
+                        teacher.couplings(&read, reflow, batch, seed, device)
+                    };
+                    (Some(images::Couplings { noise, images }), teacher.initialize(config.init::<B>(device))?)
+                }
+                _ => (None, config.init::<B>(device)),
+            };
             let classes = config.classes;
-            let task = ImageDiffusion { data, objective, sampling, optim, seed, classes, judge, _network: PhantomData };
+            let task = ImageDiffusion {
+                data,
+                objective,
+                sampling,
+                optim,
+                seed,
+                classes,
+                judge,
+                coupled,
+                teacher,
+                _network: PhantomData,
+            };
             job.run(task, (net.clone(), net))
         }
     }

@@ -1,16 +1,21 @@
-//! The denoising networks `[model]` can name for a diffusion experiment.
+//! The networks `[model]` can name for a diffusion experiment (denoisers) and for the
+//! noise-aware classifier of classifier guidance.
 
-use kiln_generative::network::{MlpDenoiserConfig, UNetConfig};
+use kiln_generative::network::{MlpDenoiserConfig, NoisyClassifierConfig, UNetConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{closest, overlay_config, ParamProblem};
 
 /// `[model] name`s, with what each is for.
-pub const MODELS: [(&str, &str); 2] = [
+pub const MODELS: [(&str, &str); 3] = [
     ("mlp_denoiser", "a residual MLP with a sinusoidal noise embedding, for points (hidden, blocks, embed_dim)"),
     (
         "unet",
         "a small UNet for images: residual blocks, noise and class embeddings, attention at the lowest resolution (channels, channel_mults, attention_heads, num_classes)",
+    ),
+    (
+        "noisy_classifier",
+        "the UNet's downsampling trunk with a pooled linear head, classifying noised images (task noisy_classification: channels, channel_mults, attention_heads)",
     ),
 ];
 
@@ -90,34 +95,13 @@ pub fn unet_config(
         "model",
     )?;
     let problem = |key: &str, message: String| ParamProblem { key: Some(key.into()), message };
-    if p.channels == 0 || p.channels % 2 == 1 {
-        return Err(problem("channels", format!("channels must be a positive even number, not {}", p.channels)));
-    }
-    if p.channel_mults.is_empty() || p.channel_mults.contains(&0) {
-        return Err(problem(
-            "channel_mults",
-            format!("channel_mults must be positive, one per resolution, not {:?}", p.channel_mults),
-        ));
-    }
+    check_trunk(p.channels, &p.channel_mults, shape)?;
     let config = UNetConfig::new()
         .with_image_channels(shape[0])
         .with_channels(p.channels)
         .with_channel_mults(p.channel_mults.clone())
         .with_attention_heads(p.attention_heads)
         .with_classes(p.num_classes);
-    let multiple = config.side_multiple();
-    if shape[1] % multiple != 0 || shape[2] % multiple != 0 {
-        return Err(problem(
-            "channel_mults",
-            format!(
-                "{} resolutions halve the image {} times: its sides must be multiples of {multiple}, not {}×{}",
-                p.channel_mults.len(),
-                p.channel_mults.len() - 1,
-                shape[1],
-                shape[2]
-            ),
-        ));
-    }
     if p.attention_heads > 0 {
         let lowest = p.channels * p.channel_mults[p.channel_mults.len() - 1];
         // The up path's lowest level attends over the width of the level above it.
@@ -139,4 +123,72 @@ pub fn unet_config(
         ));
     }
     Ok(config)
+}
+
+/// The checks a downsampling trunk of `channel_mults.len()` resolutions makes of its widths and
+/// of the image sides it halves.
+fn check_trunk(channels: usize, channel_mults: &[usize], shape: [usize; 3]) -> Result<(), ParamProblem> {
+    let problem = |key: &str, message: String| ParamProblem { key: Some(key.into()), message };
+    if channels == 0 || channels % 2 == 1 {
+        return Err(problem("channels", format!("channels must be a positive even number, not {channels}")));
+    }
+    if channel_mults.is_empty() || channel_mults.contains(&0) {
+        return Err(problem(
+            "channel_mults",
+            format!("channel_mults must be positive, one per resolution, not {channel_mults:?}"),
+        ));
+    }
+    let multiple = 1 << (channel_mults.len() - 1);
+    if shape[1] % multiple != 0 || shape[2] % multiple != 0 {
+        return Err(problem(
+            "channel_mults",
+            format!(
+                "{} resolutions halve the image {} times: its sides must be multiples of {multiple}, not {}×{}",
+                channel_mults.len(),
+                channel_mults.len() - 1,
+                shape[1],
+                shape[2]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifierParams {
+    channels: usize,
+    channel_mults: Vec<usize>,
+    attention_heads: usize,
+}
+
+/// The noise-aware classifier `[model]` describes for images of `[C, H, W]` in `classes` classes.
+pub fn noisy_classifier_config(
+    name: &str,
+    params: &toml::Table,
+    shape: [usize; 3],
+    classes: usize,
+) -> Result<NoisyClassifierConfig, ParamProblem> {
+    check_name(name, "noisy_classifier", "a noisy_classification task")?;
+    let p = overlay_config(
+        ClassifierParams { channels: 16, channel_mults: vec![1, 2, 2], attention_heads: 4 },
+        params,
+        "model",
+    )?;
+    check_trunk(p.channels, &p.channel_mults, shape)?;
+    let lowest = p.channels * p.channel_mults[p.channel_mults.len() - 1];
+    if p.attention_heads > 0 && lowest % p.attention_heads != 0 {
+        return Err(ParamProblem {
+            key: Some("attention_heads".into()),
+            message: format!(
+                "attention_heads must divide the {lowest} channels attended over, not {}",
+                p.attention_heads
+            ),
+        });
+    }
+    Ok(NoisyClassifierConfig::new(classes)
+        .with_image_channels(shape[0])
+        .with_channels(p.channels)
+        .with_channel_mults(p.channel_mults)
+        .with_attention_heads(p.attention_heads))
 }

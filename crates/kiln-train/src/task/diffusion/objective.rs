@@ -141,6 +141,14 @@ impl Objective {
             }
             _ => Process::Straight,
         };
+        if p.reflow.is_none() {
+            if let Some(key) = ["reflow_steps", "reflow_pairs"].into_iter().find(|k| loss.params.contains_key(*k)) {
+                return Err(problem(
+                    key,
+                    format!("{key} sets how a reflow draws its couplings; set reflow = \"<run>\" too"),
+                ));
+            }
+        }
         if p.reflow.is_some() && (p.reflow_steps == 0 || p.reflow_pairs < 2) {
             return Err(problem(
                 "reflow_pairs",

@@ -212,7 +212,7 @@ where
             figures.extend(score(&network, &self.objective, settings, prefix, shape, &scoring, ctx, phase)?);
         }
         if let (Some(teacher), Split::Test) = (&self.teacher, split) {
-            let network = teacher.network::<B::InnerBackend>(device)?;
+            let network = teacher.mlp::<B::InnerBackend>(device)?;
             for (prefix, settings) in &runs {
                 let prefix = format!("teacher_{prefix}");
                 figures.extend(score(&network, &teacher.objective, settings, &prefix, shape, &scoring, ctx, phase)?);

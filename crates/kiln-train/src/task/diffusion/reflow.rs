@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
+use burn::module::Module;
 use burn::prelude::*;
-use kiln_data::Points;
-use kiln_generative::network::{MlpDenoiser, MlpDenoiserConfig};
+use kiln_generative::network::{MlpDenoiser, MlpDenoiserConfig, UNet, UNetConfig};
 use kiln_generative::objective::Process;
 use kiln_generative::sampler::{OdeSolver, RectifiedFlow, Sampler};
-use kiln_generative::{sample, GaussianNoise, Preconditioned};
+use kiln_generative::{sample, Denoiser, GaussianNoise};
 
 use super::objective::Objective;
 use super::trained_run::TrainedRun;
@@ -26,51 +26,93 @@ pub struct ReflowSettings {
     pub pairs: usize,
 }
 
+/// What the student trains on, which the teacher must have trained on too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StudentData {
+    /// Points of this many coordinates.
+    Points(usize),
+    /// Images of `[C, H, W]`.
+    Images([usize; 3]),
+}
+
+/// The teacher's network, as its `[model]` describes it.
+enum TeacherNet {
+    Mlp(MlpDenoiserConfig),
+    UNet(UNetConfig),
+}
+
 /// The trained rectified flow a reflow learns from.
 pub struct Teacher {
     run: TrainedRun,
     pub objective: Objective,
-    config: MlpDenoiserConfig,
+    net: TeacherNet,
     /// Whether the teacher is sampled from its EMA, as its own evaluations were.
     ema: bool,
 }
 
-/// Noise rows and the teacher's samples from them, row for row.
-pub struct Couplings {
-    pub noise: Vec<f32>,
-    pub samples: Points,
-}
-
 impl Teacher {
-    /// The run at `path` (or the newest in it) for points of `dim` coordinates.
-    pub fn open(path: &Path, dim: usize) -> Result<Self> {
+    /// The run at `path` (or the newest in it), a rectified flow on the student's kind of data.
+    pub fn open(path: &Path, data: StudentData) -> Result<Self> {
         let key = "[loss] reflow";
         let purpose = "reflow trains again on the noise–sample pairs of a trained rectified flow on the same \
-                       points; train that first (e.g. `kiln run experiments/moons-rf.toml`)";
+                       data; train that first (e.g. `kiln run experiments/moons-rf.toml` or `experiments/mnist-rf.toml`)";
         let run = TrainedRun::open(path, key, purpose)?;
-        let needed = "a rectified flow on points ([loss] name = \"flow_matching\")";
-        if run.cfg.task.name != "diffusion" || run.cfg.data.dataset != "points" {
+        let (dataset, needed) = match data {
+            StudentData::Points(_) => ("points", "a rectified flow on points ([loss] name = \"flow_matching\")"),
+            StudentData::Images(_) => {
+                ("mnist", "an unconditional rectified flow on digits ([loss] name = \"flow_matching\")")
+            }
+        };
+        if run.cfg.task.name != "diffusion" || run.cfg.data.dataset != dataset {
             return Err(run.wrong_kind(key, needed));
         }
         let objective = Objective::from_section(&run.cfg.loss).map_err(|_| run.wrong_kind(key, needed))?;
         if objective.process != Process::Straight {
             return Err(run.wrong_kind(key, needed));
         }
-        let config = models::mlp_config(&run.cfg.model.name, &run.cfg.model.params, dim, 0)
-            .map_err(|_| run.wrong_kind(key, needed))?;
+        let model = &run.cfg.model;
+        let net = match data {
+            StudentData::Points(dim) => models::mlp_config(&model.name, &model.params, dim, 0).map(TeacherNet::Mlp),
+            StudentData::Images(shape) => {
+                models::unet_config(&model.name, &model.params, shape, super::DIGIT_CLASSES).map(TeacherNet::UNet)
+            }
+        }
+        .map_err(|_| run.wrong_kind(key, needed))?;
+        if matches!(&net, TeacherNet::UNet(c) if c.classes > 0) {
+            return Err(run.wrong_kind(key, needed));
+        }
         let ema = sampling_section(&run.cfg, &objective).ema_decay > 0.0;
-        Ok(Self { run, objective, config, ema })
+        Ok(Self { run, objective, net, ema })
     }
 
-    /// The teacher's network with its trained (or EMA) weights.
-    pub fn network<B: Backend>(&self, device: &B::Device) -> Result<MlpDenoiser<B>> {
-        self.run.checkpoint.module(if self.ema { "ema" } else { "net" }, self.config.init::<B>(device))
+    fn weights(&self) -> &'static str {
+        if self.ema {
+            "ema"
+        } else {
+            "net"
+        }
+    }
+
+    /// The teacher's MLP (a points teacher) with its trained (or EMA) weights.
+    pub fn mlp<B: Backend>(&self, device: &B::Device) -> Result<MlpDenoiser<B>> {
+        match &self.net {
+            TeacherNet::Mlp(config) => self.run.checkpoint.module(self.weights(), config.init::<B>(device)),
+            TeacherNet::UNet(_) => Err(self.run.wrong_kind("[loss] reflow", "a rectified flow on points")),
+        }
+    }
+
+    /// The teacher's UNet (a digits teacher) with its trained (or EMA) weights.
+    pub fn unet<B: Backend>(&self, device: &B::Device) -> Result<UNet<B>> {
+        match &self.net {
+            TeacherNet::UNet(config) => self.run.checkpoint.module(self.weights(), config.init::<B>(device)),
+            TeacherNet::Mlp(_) => Err(self.run.wrong_kind("[loss] reflow", "a rectified flow on digits")),
+        }
     }
 
     /// `student` (built from the reflow's `[model]`) with the teacher's weights: Liu et al. start
     /// each k-rectified flow from the one before.
-    pub fn initialize<B: Backend>(&self, student: MlpDenoiser<B>) -> Result<MlpDenoiser<B>> {
-        self.run.checkpoint.module(if self.ema { "ema" } else { "net" }, student).map_err(|e| {
+    pub fn initialize<B: Backend, M: Module<B>>(&self, student: M) -> Result<M> {
+        self.run.checkpoint.module(self.weights(), student).map_err(|e| {
             KilnError::Unsupported(format!(
                 "[loss] reflow: the student starts from the teacher's weights, so its [model] must be the teacher's ({}): {e}",
                 self.run.dir.display()
@@ -78,19 +120,32 @@ impl Teacher {
         })
     }
 
-    /// `pairs` couplings: noise from `seed` carried by `steps` Heun steps of the teacher's ODE.
-    pub fn couplings<B: Backend>(&self, settings: &ReflowSettings, seed: u64, device: &B::Device) -> Result<Couplings> {
-        let network = self.network::<B>(device)?;
-        let dim = self.config.features;
-        let shape = [settings.pairs, dim];
-        let mut flow = RectifiedFlow::<B, 2>::new(OdeSolver::Heun);
+    /// `settings.pairs` couplings: noise from `seed` carried by `settings.steps` Heun steps of
+    /// the teacher's ODE through `denoiser` (the teacher read as it samples), `chunk` rows at a
+    /// time, each row shaped as `batch` after its first entry. Returns (noise, samples), row for
+    /// row; the first chunk draws from `seed` itself.
+    pub fn couplings<B: Backend, const D: usize, M: Denoiser<B, D>>(
+        &self,
+        denoiser: &M,
+        settings: &ReflowSettings,
+        (batch, chunk): ([usize; D], usize),
+        seed: u64,
+        device: &B::Device,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut flow = RectifiedFlow::<B, D>::new(OdeSolver::Heun);
         flow.set_timesteps(settings.steps);
-        // The sampler starts from the first draw of the seed's noise (σ = 1 at t = 1) and draws
-        // no more: the ODE is deterministic.
-        let noise = GaussianNoise::new(seed).tensor::<B, 2>(shape, device);
-        let denoiser = Preconditioned::new(&network, self.objective.preconditioning);
-        let drawn = sample(&denoiser, &mut flow, shape, &mut GaussianNoise::new(seed), device, |_, _| {});
-        let values = |x: Tensor<B, 2>| x.into_data().convert::<f32>().to_vec::<f32>().expect("float points");
-        Ok(Couplings { noise: values(noise), samples: Points { dim, values: values(drawn.x) } })
+        let values = |x: Tensor<B, D>| x.into_data().convert::<f32>().to_vec::<f32>().expect("float samples");
+        let (mut noise, mut samples) = (Vec::new(), Vec::new());
+        for (k, start) in (0..settings.pairs).step_by(chunk.max(1)).enumerate() {
+            let mut shape = batch;
+            shape[0] = chunk.max(1).min(settings.pairs - start);
+            let seed = seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            // The sampler starts from the first draw of the seed's noise (σ = 1 at t = 1) and
+            // draws no more: the ODE is deterministic.
+            noise.extend(values(GaussianNoise::new(seed).tensor::<B, D>(shape, device)));
+            let drawn = sample(denoiser, &mut flow, shape, &mut GaussianNoise::new(seed), device, |_, _| {});
+            samples.extend(values(drawn.x));
+        }
+        (noise, samples)
     }
 }
