@@ -215,6 +215,25 @@ mod boxes {
     }
 
     #[test]
+    fn every_iou_loss_has_zero_gradient_at_its_minimum() {
+        // Prediction == target: the loss is 0, its minimum, so the gradient must vanish (Zheng et
+        // al. 2020's DIoU/CIoU and Rezatofighi et al. 2019's GIoU are all smooth there).
+        type A = Autodiff<F>;
+        let device = Default::default();
+        for target in [[0.3, 0.2, 2.1, 1.7], [1.0, 0.5, 3.0, 4.5], [0.0, 0.0, 1.0, 1.0]] {
+            for kind in [Overlap::Iou, Overlap::Giou, Overlap::Diou, Overlap::Ciou] {
+                let p = Tensor::<A, 2>::from_data(TensorData::new(target.to_vec(), [1, 4]), &device).require_grad();
+                let g = Tensor::<A, 2>::from_data(TensorData::new(target.to_vec(), [1, 4]), &device);
+                let loss = IouLossConfig::new().with_kind(kind).init().forward(p.clone(), g);
+                let value: f64 = loss.clone().into_scalar();
+                let grads: Vec<f64> = p.grad(&loss.backward()).unwrap().into_data().convert::<f64>().to_vec().unwrap();
+                assert!(value.abs() < 1e-5, "{kind:?} at {target:?}: loss {value}");
+                assert!(grads.iter().all(|d| d.abs() < 1e-4), "{kind:?} at {target:?}: gradient {grads:?}");
+            }
+        }
+    }
+
+    #[test]
     fn degenerate_boxes_give_finite_values_and_gradients() {
         type A = Autodiff<F>;
         let device = Default::default();

@@ -51,13 +51,26 @@ pub fn paired_overlap<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>, kind: Overla
     measure(columns(a), columns(b), kind).reshape([n])
 }
 
+/// `min(a, b)` as `(a + b − |a − b|)/2`: at a tie its gradient splits evenly between the two
+/// sides (|x|' = 0 at 0), where `min_pair` sends all of it to one. With the whole gradient on one
+/// side, the IoU family's gradient at prediction == target is ±1/w instead of zero, so a box
+/// regressed onto its target would be pushed off it again.
+fn even_min<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 2> {
+    (a.clone() + b.clone() - (a - b).abs()) * 0.5
+}
+
+/// `max(a, b)` as `(a + b + |a − b|)/2`, for the same reason as [`even_min`].
+fn even_max<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 2> {
+    (a.clone() + b.clone() + (a - b).abs()) * 0.5
+}
+
 fn measure<B: Backend>(a: [Tensor<B, 2>; 4], b: [Tensor<B, 2>; 4], kind: Overlap) -> Tensor<B, 2> {
     let [ax1, ay1, ax2, ay2] = a;
     let [bx1, by1, bx2, by2] = b;
     let (aw, ah) = (ax2.clone() - ax1.clone(), ay2.clone() - ay1.clone());
     let (bw, bh) = (bx2.clone() - bx1.clone(), by2.clone() - by1.clone());
-    let inter_w = (ax2.clone().min_pair(bx2.clone()) - ax1.clone().max_pair(bx1.clone())).clamp_min(0.0);
-    let inter_h = (ay2.clone().min_pair(by2.clone()) - ay1.clone().max_pair(by1.clone())).clamp_min(0.0);
+    let inter_w = (even_min(ax2.clone(), bx2.clone()) - even_max(ax1.clone(), bx1.clone())).clamp_min(0.0);
+    let inter_h = (even_min(ay2.clone(), by2.clone()) - even_max(ay1.clone(), by1.clone())).clamp_min(0.0);
     let inter = inter_w * inter_h;
     let union = aw.clone() * ah.clone() + bw.clone() * bh.clone() - inter.clone();
     let iou = inter / (union.clone() + EPS);
@@ -65,8 +78,8 @@ fn measure<B: Backend>(a: [Tensor<B, 2>; 4], b: [Tensor<B, 2>; 4], kind: Overlap
         return iou;
     }
     // The smallest box enclosing both.
-    let enclose_w = ax2.clone().max_pair(bx2.clone()) - ax1.clone().min_pair(bx1.clone());
-    let enclose_h = ay2.clone().max_pair(by2.clone()) - ay1.clone().min_pair(by1.clone());
+    let enclose_w = even_max(ax2.clone(), bx2.clone()) - even_min(ax1.clone(), bx1.clone());
+    let enclose_h = even_max(ay2.clone(), by2.clone()) - even_min(ay1.clone(), by1.clone());
     if kind == Overlap::Giou {
         let enclose = enclose_w * enclose_h;
         return iou - (enclose.clone() - union) / (enclose + EPS);
