@@ -3,6 +3,7 @@
 //! kiln ships small real datasets under `datasets/` in the same formats as their full-size
 //! originals, so a loader written here reads both (`--set data.root=/path/to/full/mnist`).
 
+pub mod coco;
 pub mod error;
 pub mod idx;
 pub mod image_batch;
@@ -13,6 +14,7 @@ pub mod segmentation;
 pub mod split;
 pub mod text;
 
+pub use coco::{write_results, CocoDetectionDataset, CocoInstances, CocoObject, CocoResult};
 pub use error::DataError;
 pub use idx::{read_idx, IdxArray};
 pub use image_batch::{HostImageBatch, ImageBatch, ImageBatcher};

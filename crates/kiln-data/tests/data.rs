@@ -341,3 +341,113 @@ mod points {
         assert!(err.contains("3 columns"), "{err}");
     }
 }
+
+mod coco {
+    use super::*;
+    use kiln_data::{CocoDetectionDataset, CocoInstances};
+
+    fn grey_png(path: &Path, w: u32, h: u32) {
+        image::GrayImage::from_pixel(w, h, image::Luma([7])).save(path).unwrap();
+    }
+
+    /// Two 8×6 images, categories 5, 1, 2 (out of order), one crowd box.
+    fn hand_made(dir: &Path) -> PathBuf {
+        grey_png(&dir.join("a.png"), 8, 6);
+        grey_png(&dir.join("b.png"), 8, 6);
+        let json = r#"{"images":[{"id":9,"file_name":"b.png","width":8,"height":6},
+            {"id":3,"file_name":"a.png","width":8,"height":6,"license":1}],
+          "annotations":[{"id":1,"image_id":9,"category_id":5,"bbox":[1,2,3,4],"area":12,"iscrowd":0},
+            {"id":2,"image_id":3,"category_id":1,"bbox":[0.5,0,2,2],"area":4,"iscrowd":1},
+            {"id":3,"image_id":9,"category_id":2,"bbox":[4,1,4,5],"area":20,"iscrowd":0}],
+          "categories":[{"id":5,"name":"five"},{"id":1,"name":"one"},{"id":2,"name":"two"}],
+          "info":{"description":"ignored"}}"#;
+        let path = dir.join("instances.json");
+        std::fs::write(&path, json).unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_images_in_id_order_and_classes_in_category_id_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = CocoDetectionDataset::load(dir.path(), &hand_made(dir.path()), None).unwrap();
+        assert_eq!(set.image_ids, vec![3, 9]);
+        assert_eq!(set.file_names, vec!["a.png", "b.png"]);
+        assert_eq!((set.height, set.width, set.classes()), (6, 8, 3));
+        assert_eq!(set.categories[2], (5, "five".to_string()));
+        assert_eq!(set.objects[0].len(), 1);
+        assert_eq!(
+            (set.objects[0][0].class, set.objects[0][0].iscrowd, set.objects[0][0].bbox),
+            (0, true, [0.5, 0.0, 2.0, 2.0])
+        );
+        let classes: Vec<usize> = set.objects[1].iter().map(|o| o.class).collect();
+        assert_eq!(classes, vec![2, 1]);
+        assert!(set.image(1).iter().all(|&p| p == 7));
+    }
+
+    #[test]
+    fn instances_round_trip_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = CocoDetectionDataset::load(dir.path(), &hand_made(dir.path()), None).unwrap();
+        let written = dir.path().join("again.json");
+        set.to_instances().write(&written).unwrap();
+        let again = CocoDetectionDataset::load(dir.path(), &written, None).unwrap();
+        assert_eq!((again.image_ids, again.objects, again.categories), (set.image_ids, set.objects, set.categories));
+        let parsed = CocoInstances::read(&written).unwrap();
+        assert_eq!(parsed.annotations.iter().map(|a| a.area).collect::<Vec<_>>(), vec![4.0, 12.0, 20.0]);
+    }
+
+    #[test]
+    fn inconsistent_files_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = std::fs::read_to_string(hand_made(dir.path())).unwrap();
+        let path = dir.path().join("bad.json");
+        for (edit, expected) in [
+            (good.replace("\"category_id\":5", "\"category_id\":4"), "category_id 4, not in categories"),
+            (
+                good.replace("\"image_id\":9,\"category_id\":2", "\"image_id\":8,\"category_id\":2"),
+                "image_id 8, not in images",
+            ),
+            (good.replace("[4,1,4,5]", "[4,1,-4,5]"), "width and height must be ≥ 0"),
+            (good.replace("\"iscrowd\":1", "\"iscrowd\":2"), "iscrowd must be 0 or 1"),
+            (
+                good.replace("\"width\":8,\"height\":6,\"license\"", "\"width\":9,\"height\":6,\"license\""),
+                "is 8×6 but",
+            ),
+            (good.replace("\"annotations\"", "\"annotation\""), "missing field `annotations`"),
+        ] {
+            std::fs::write(&path, edit).unwrap();
+            let err = CocoDetectionDataset::load(dir.path(), &path, None).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected '{expected}' in: {err}");
+        }
+    }
+
+    #[test]
+    fn shipped_boxes_are_the_ink_extent_of_their_digits() {
+        // Every box lies inside its canvas and each of its four edges holds ink ≥ 48 (the box is
+        // the digit's ink extent, and compositing by max keeps that ink), for both splits.
+        for split in ["train", "test"] {
+            let root = shipped().join("../mnist-det");
+            let set = CocoDetectionDataset::load(
+                &root.join(split),
+                &root.join(format!("annotations/instances_{split}.json")),
+                Some(200),
+            )
+            .unwrap();
+            assert_eq!((set.height, set.width, set.classes()), (128, 128, 10));
+            let mut boxes = 0;
+            for (i, objects) in set.objects.iter().enumerate() {
+                assert!((1..=8).contains(&objects.len()), "{split} canvas {i}: {} digits", objects.len());
+                let pixels = set.image(i);
+                let ink = |x: usize, y: usize| pixels[y * 128 + x] >= 48;
+                for o in objects {
+                    let [x, y, w, h] = o.bbox.map(|v| v as usize);
+                    assert!(x + w <= 128 && y + h <= 128 && (1..=64).contains(&h), "{split} {i}: {:?}", o.bbox);
+                    assert!((x..x + w).any(|c| ink(c, y)) && (x..x + w).any(|c| ink(c, y + h - 1)));
+                    assert!((y..y + h).any(|r| ink(x, r)) && (y..y + h).any(|r| ink(x + w - 1, r)));
+                    boxes += 1;
+                }
+            }
+            assert!(boxes > 200 * 3, "{split}: {boxes} boxes on 200 canvases");
+        }
+    }
+}

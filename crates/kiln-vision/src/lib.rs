@@ -9,6 +9,7 @@ pub mod blocks;
 pub mod boxes;
 pub mod classifier;
 pub mod complexity;
+pub mod detection;
 pub mod embedding_classifier;
 pub mod error;
 pub mod family;

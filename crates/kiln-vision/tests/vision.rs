@@ -431,3 +431,140 @@ mod batch_norm {
         assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5));
     }
 }
+
+mod centernet {
+    use kiln_vision::detection::{centernet_peaks, gaussian_radius, CenterNetTargets};
+
+    #[test]
+    fn gaussian_radius_is_cornernets_formula_worked_by_hand() {
+        // 10×10 at IoU 0.7: case 3 is the smallest, (b + √(b² − 4ac)) / 2 with a = 2.8, b = −28,
+        // c = −30: (−28 + √1120) / 2 = 2.7332; cases 1 and 2 give 19.075 and 36.733.
+        assert!((gaussian_radius(10.0, 10.0, 0.7) - 2.733_201).abs() < 1e-5);
+        // 4×8 at 0.7: case 3 with a = 2.8, b = −16.8, c = −9.6: (−16.8 + √389.76) / 2 = 1.4712.
+        assert!((gaussian_radius(4.0, 8.0, 0.7) - 1.471_2).abs() < 1e-4);
+    }
+
+    #[test]
+    fn heatmap_is_a_unit_peak_with_the_umich_gaussian_around_it() {
+        // A 40×40 input box at stride 4 is 10×10 output pixels: radius ⌊2.73⌋ = 2, σ = 5/6.
+        let t = CenterNetTargets::new(&[[20.0, 20.0, 60.0, 60.0]], &[1], 2, 16, 16, 4.0, 0.7);
+        let at = |c: usize, x: usize, y: usize| t.heatmap[c * 256 + y * 16 + x];
+        assert_eq!(at(1, 10, 10), 1.0);
+        let sigma2 = (5.0f64 / 6.0).powi(2);
+        assert!((f64::from(at(1, 11, 10)) - (-1.0 / (2.0 * sigma2)).exp()).abs() < 1e-6);
+        assert!((f64::from(at(1, 12, 12)) - (-8.0 / (2.0 * sigma2)).exp()).abs() < 1e-6);
+        assert_eq!(at(1, 13, 10), 0.0, "outside the radius");
+        assert!(t.heatmap[..256].iter().all(|&v| v == 0.0), "class 0 holds nothing");
+        assert_eq!(
+            (t.centres.clone(), t.sizes.clone(), t.offsets.clone()),
+            (vec![170], vec![[10.0, 10.0]], vec![[0.0, 0.0]])
+        );
+        // The offset keeps what the stride loses: centre 41/4 = 10.25 → pixel 10, offset 0.25.
+        let t = CenterNetTargets::new(&[[21.0, 22.0, 61.0, 62.0]], &[0], 1, 16, 16, 4.0, 0.7);
+        assert_eq!(t.offsets[0], [0.25, 0.5]);
+    }
+
+    #[test]
+    fn overlapping_gaussians_of_one_class_merge_by_maximum() {
+        let boxes = [[0.0, 0.0, 32.0, 32.0], [8.0, 0.0, 40.0, 32.0]];
+        let both = CenterNetTargets::new(&boxes, &[0, 0], 1, 16, 16, 4.0, 0.7);
+        let a = CenterNetTargets::new(&boxes[..1], &[0], 1, 16, 16, 4.0, 0.7);
+        let b = CenterNetTargets::new(&boxes[1..], &[0], 1, 16, 16, 4.0, 0.7);
+        for i in 0..256 {
+            assert_eq!(both.heatmap[i], a.heatmap[i].max(b.heatmap[i]));
+        }
+    }
+
+    #[test]
+    fn decoding_the_targets_gives_the_boxes_back() {
+        let boxes =
+            [[3.0, 5.0, 27.0, 41.0], [60.0, 8.0, 101.0, 30.0], [40.0, 70.0, 52.0, 126.0], [90.0, 90.0, 120.0, 110.0]];
+        let labels = [4, 0, 4, 9];
+        let (h, w, stride) = (32, 32, 4.0);
+        let t = CenterNetTargets::new(&boxes, &labels, 10, h, w, stride, 0.7);
+        let (mut size, mut offset) = (vec![0.0; 2 * h * w], vec![0.0; 2 * h * w]);
+        for ((&at, s), o) in t.centres.iter().zip(&t.sizes).zip(&t.offsets) {
+            (size[at], size[h * w + at], offset[at], offset[h * w + at]) = (s[0], s[1], o[0], o[1]);
+        }
+        let found = centernet_peaks(&t.heatmap, &size, &offset, 10, h, w, stride, 4);
+        assert_eq!(found.len(), 4);
+        for (b, &label) in boxes.iter().zip(&labels) {
+            let hit = found.iter().find(|f| f.class == label && (f.bbox[0] - b[0]).abs() < 1e-4).expect("box found");
+            assert_eq!(hit.score, 1.0);
+            for k in 0..4 {
+                assert!((hit.bbox[k] - b[k]).abs() < 1e-4, "{:?} vs {b:?}", hit.bbox);
+            }
+        }
+    }
+
+    #[test]
+    fn peaks_are_local_maxima_of_their_3x3_window_best_first() {
+        // Two peaks of one class, a shoulder next to the higher one that is not a peak.
+        let mut heat = vec![0.0; 25];
+        (heat[6], heat[7], heat[18]) = (0.8, 0.7, 0.6);
+        let found = centernet_peaks(&heat, &[1.0; 50], &[0.0; 50], 1, 5, 5, 1.0, 100);
+        let scores: Vec<f32> = found.iter().map(|f| f.score).collect();
+        // (0.8 at 6, 0.6 at 18) and the zeros far from both, which are their own 3×3 maxima.
+        assert_eq!(&scores[..2], &[0.8, 0.6]);
+        assert!(found.iter().all(|f| f.score != 0.7));
+        assert_eq!(centernet_peaks(&heat, &[1.0; 50], &[0.0; 50], 1, 5, 5, 1.0, 1).len(), 1);
+    }
+}
+
+mod suppression {
+    use kiln_vision::detection::{ScoredBox, Suppression, SUPPRESSIONS};
+
+    fn det(bbox: [f32; 4], class: usize, score: f32) -> ScoredBox {
+        ScoredBox { bbox, class, score }
+    }
+
+    /// Two heavily overlapping boxes of class 0 (IoU 0.8 by hand: 8/10), the same boxes' twin in
+    /// class 1, and a far box.
+    fn crowd() -> Vec<ScoredBox> {
+        vec![
+            det([0.0, 0.0, 10.0, 10.0], 0, 0.9),
+            det([0.0, 0.0, 10.0, 8.0], 0, 0.8),
+            det([0.0, 0.0, 10.0, 10.0], 1, 0.7),
+            det([50.0, 50.0, 60.0, 60.0], 0, 0.6),
+        ]
+    }
+
+    #[test]
+    fn every_name_parses_back_to_itself() {
+        for name in SUPPRESSIONS {
+            assert_eq!(Suppression::from_name(name).unwrap().name(), name);
+        }
+    }
+
+    #[test]
+    fn suppression_stays_within_a_class() {
+        let kept = Suppression::from_name("nms").unwrap().apply(&crowd(), 100);
+        let scores: Vec<f32> = kept.iter().map(|d| d.score).collect();
+        assert_eq!(scores, vec![0.9, 0.7, 0.6], "the 0.8 box goes, its class-1 twin stays");
+        assert_eq!(Suppression::None.apply(&crowd(), 3).len(), 3, "keep caps the count");
+    }
+
+    #[test]
+    fn soft_nms_decays_instead_of_dropping() {
+        // Linear: 0.8 · (1 − 0.8) = 0.16; Gaussian: 0.8 · exp(−0.64 / 0.5) = 0.2224.
+        let linear = Suppression::from_name("soft_nms_linear").unwrap().apply(&crowd(), 100);
+        assert!((linear.last().unwrap().score - 0.16).abs() < 1e-5, "{linear:?}");
+        let gaussian = Suppression::from_name("soft_nms_gaussian").unwrap().apply(&crowd(), 100);
+        assert!((gaussian.last().unwrap().score - 0.8 * (-0.64f32 / 0.5).exp()).abs() < 1e-5);
+        assert_eq!(gaussian.len(), 4);
+    }
+
+    #[test]
+    fn diou_nms_keeps_an_overlapping_box_whose_centre_is_away() {
+        // Boxes 4 px apart: IoU 60/140 = 0.4286 by hand, DIoU's penalty ρ²/c² = 4²/(14² + 10²) =
+        // 0.0541. At a threshold between IoU − penalty and IoU, NMS drops the second box and
+        // DIoU-NMS keeps it.
+        let pair = [det([0.0, 0.0, 10.0, 10.0], 0, 0.9), det([4.0, 0.0, 14.0, 10.0], 0, 0.8)];
+        let iou = 60.0f32 / 140.0;
+        let penalty = 16.0f32 / (14.0 * 14.0 + 10.0 * 10.0);
+        let between = iou - penalty / 2.0;
+        let nms = Suppression::Nms { iou: between }.apply(&pair, 10);
+        let diou = Suppression::DiouNms { iou: between, beta: 1.0 }.apply(&pair, 10);
+        assert_eq!((nms.len(), diou.len()), (1, 2));
+    }
+}
