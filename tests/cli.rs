@@ -462,7 +462,7 @@ fn predict_writes_a_colour_overlay_of_a_segmentation_run() {
     let input = "datasets/mnist-seg/test/images/00000.png";
     let o = kiln(&["predict", run_dir.to_str().unwrap(), "--input", input, "--out", mask.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("overlay written to"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("picture written to"));
     let overlay = image::open(&mask).unwrap().into_rgb8();
     assert_eq!(overlay.dimensions(), (64, 64));
     // Every pixel is the input's grey (background) or the mean of grey and a class colour
@@ -626,4 +626,62 @@ fn generate_answers_a_prompt_from_a_seq2seq_run() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_detection_run_predicts_boxes_and_is_rescored_with_another_suppression() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = format!("experiment.output_dir={}", out.path().display());
+    let args = [
+        "run",
+        "experiments/mnist-det-centernet.toml",
+        "--backend",
+        "ndarray",
+        "--set",
+        "data.limit=8",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "model.width=4",
+        "--set",
+        "model.head_width=8",
+        "--set",
+        &out_dir,
+    ];
+    let o = kiln(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run_dir = std::fs::read_dir(out.path().join("mnist-det-centernet")).unwrap().next().unwrap().unwrap().path();
+    let run = run_dir.to_str().unwrap();
+    let (picture, json) = (out.path().join("boxes.png"), out.path().join("boxes.json"));
+    let input = "datasets/mnist-det/test/00003.png";
+    let o =
+        kiln(&["predict", run, "--input", input, "--out", picture.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(said.contains("detections after none") && said.contains("COCO results written to"), "{said}");
+    // The picture is the canvas enlarged three times.
+    assert_eq!(image::open(&picture).unwrap().into_rgb8().dimensions(), (384, 384));
+    // COCO results: image_id of test canvas 00003.png (ids start at 1 in mnist-det), categories
+    // 1–10, boxes inside the canvas, at most max_detections of them.
+    let results: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(!results.is_empty() && results.len() <= 100, "{} results", results.len());
+    let annotations: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("datasets/mnist-det/annotations/instances_test.json")).unwrap(),
+    )
+    .unwrap();
+    let id =
+        annotations["images"].as_array().unwrap().iter().find(|i| i["file_name"] == "00003.png").unwrap()["id"].clone();
+    for r in &results {
+        assert_eq!(r["image_id"], id);
+        assert!((1..=10).contains(&r["category_id"].as_u64().unwrap()));
+        assert_eq!(r["bbox"].as_array().unwrap().len(), 4);
+        assert!((0.0..=1.0).contains(&r["score"].as_f64().unwrap()));
+    }
+    let o = kiln(&["eval", run, "--suppression", "diou_nms"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("test/ap50"));
+    let o = kiln(&["eval", run, "--suppression", "soft_nms"]);
+    assert_user_error(&o, "unknown suppression 'soft_nms'");
+    let o = kiln(&["predict", run, "--input", input, "--json", out.path().join("boxes.txt").to_str().unwrap()]);
+    assert_user_error(&o, "must end in .json");
 }

@@ -115,17 +115,24 @@ enum Command {
         run_dir: PathBuf,
         #[arg(long)]
         backend: Option<String>,
+        /// Detection runs: re-score with this suppression instead of the config's (none, nms,
+        /// soft_nms_linear, soft_nms_gaussian, diou_nms)
+        #[arg(long)]
+        suppression: Option<String>,
     },
     /// Apply the newest checkpoint of a run to one input: a segmentation run writes the predicted
-    /// label map as a colour overlay
+    /// label map as a colour overlay, a detection run its boxes with class and score
     Predict {
         run_dir: PathBuf,
-        /// Input image, e.g. datasets/mnist-seg/test/images/00000.png
+        /// Input image, e.g. datasets/mnist-seg/test/images/00000.png or datasets/mnist-det/test/00000.png
         #[arg(long)]
         input: PathBuf,
-        /// Where to write the overlay PNG
-        #[arg(long)]
-        out: PathBuf,
+        /// Where to write the picture (PNG)
+        #[arg(long, required_unless_present = "json")]
+        out: Option<PathBuf>,
+        /// Detection runs: also (or only) write the detections in COCO results format here
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
         #[arg(long)]
         backend: Option<String>,
     },
@@ -355,17 +362,30 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             println!("run: {}", summary.run_dir);
             Ok(if verdicts.iter().all(|v| v.pass) { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Eval { run_dir, backend } => {
-            let metrics = evaluate_run(&run_dir, backend.as_deref(), progress::for_stdout().as_mut())?;
+        Command::Eval { run_dir, backend, suppression } => {
+            let metrics =
+                evaluate_run(&run_dir, backend.as_deref(), suppression.as_deref(), progress::for_stdout().as_mut())?;
             for (key, value) in &metrics {
                 println!("{key:>16}  {value:.4}");
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Predict { run_dir, input, out, backend } => {
-            let described = predict_run(&run_dir, &input, &out, backend.as_deref())?;
-            println!("{described}");
-            println!("overlay written to {}", out.display());
+        Command::Predict { run_dir, input, out, json, backend } => {
+            if let Some(out) = &out {
+                let described = predict_run(&run_dir, &input, out, backend.as_deref())?;
+                println!("{described}");
+                println!("picture written to {}", out.display());
+            }
+            if let Some(json) = &json {
+                if json.extension().is_none_or(|e| !e.eq_ignore_ascii_case("json")) {
+                    return Err(KilnError::Unsupported(format!("--json '{}' must end in .json", json.display())));
+                }
+                let described = predict_run(&run_dir, &input, json, backend.as_deref())?;
+                if out.is_none() {
+                    println!("{described}");
+                }
+                println!("COCO results written to {}", json.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { run_dir, prompt, max_tokens, temperature, top_k, top_p, seed, beam, backend } => {

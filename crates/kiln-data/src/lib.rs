@@ -22,5 +22,5 @@ pub use mnist::{MnistDataset, MnistSplit};
 pub use pairs::{read_pairs, PairCorpus, TextPair};
 pub use points::{read_points, PointSet, Points};
 pub use segmentation::{HostSegmentationBatch, SegmentationDataset};
-pub use split::{epoch_permutation, stratified_split};
+pub use split::{epoch_permutation, grey_statistics, random_split, stratified_split};
 pub use text::{read_text, TextCorpus};

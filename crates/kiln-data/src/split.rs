@@ -31,3 +31,38 @@ pub fn epoch_permutation(indices: &[usize], seed: u64, epoch: usize) -> Vec<usiz
     order.shuffle(&mut StdRng::seed_from_u64(mix));
     order
 }
+
+/// A seeded random hold-out of `round(len · fraction)` of `0..len`, for data with no one class
+/// per example to stratify by (segmentation and detection canvases): `(train, held_out)`, each
+/// in ascending order.
+///
+/// ```
+/// let (train, valid) = kiln_data::random_split(10, 0.2, 7);
+/// assert_eq!((train.len(), valid.len()), (8, 2));
+/// assert!(valid.iter().all(|i| !train.contains(i)));
+/// ```
+pub fn random_split(len: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let order = epoch_permutation(&(0..len).collect::<Vec<_>>(), seed, 0);
+    let held_out = (len as f64 * fraction).round() as usize;
+    let (mut valid, mut train) = (order[..held_out].to_vec(), order[held_out..].to_vec());
+    valid.sort_unstable();
+    train.sort_unstable();
+    (train, valid)
+}
+
+/// Mean and standard deviation of grey pixels scaled to [0, 1] (at least 1e-6), over `images`:
+/// the statistics inputs are standardised with, as torchvision's `Normalize`.
+pub fn grey_statistics<'a>(images: impl IntoIterator<Item = &'a [u8]>) -> (f32, f32) {
+    let (mut sum, mut squares, mut count) = (0f64, 0f64, 0f64);
+    for image in images {
+        for &p in image {
+            let x = f64::from(p) / 255.0;
+            sum += x;
+            squares += x * x;
+            count += 1.0;
+        }
+    }
+    let mean = sum / count;
+    let std = (squares / count - mean * mean).max(0.0).sqrt().max(1e-6);
+    (mean as f32, std as f32)
+}

@@ -31,13 +31,27 @@ fn open_run(run_dir: &Path, backend: Option<&str>) -> Result<(ExperimentConfig, 
 }
 
 /// Validation and test figures of the newest checkpoint in `run_dir`, on `backend` or the run's
-/// own, keyed `<split>/<figure>`.
+/// own, keyed `<split>/<figure>`. A detection run can be re-scored with another `suppression`
+/// (`kiln eval --suppression soft_nms_gaussian`) from the same weights, without retraining.
 pub fn evaluate_run(
     run_dir: &Path,
     backend: Option<&str>,
+    suppression: Option<&str>,
     observer: &mut dyn TrainingObserver,
 ) -> Result<BTreeMap<String, f64>> {
-    let (cfg, ck) = open_run(run_dir, backend)?;
+    let (mut cfg, ck) = open_run(run_dir, backend)?;
+    if let Some(name) = suppression {
+        if cfg.task.name != "detection" {
+            return Err(KilnError::Unsupported(format!(
+                "--suppression re-scores detection runs; '{}' is a {} run",
+                run_dir.display(),
+                cfg.task.name
+            )));
+        }
+        kiln_vision::detection::Suppression::from_name(name)
+            .map_err(|e| KilnError::Unsupported(format!("--suppression: {e}")))?;
+        cfg.detection.get_or_insert_with(Default::default).suppression = name.to_string();
+    }
     let data = TaskData::load(&cfg)?;
     match dispatch(
         &cfg.train.backend.clone(),

@@ -2,13 +2,14 @@
 
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::backend::AutodiffBackend;
+use kiln_vision::detection::{ObjectDetector, OnDetector};
 use kiln_vision::segmentation::{OnSegmenter, SemanticSegmenter};
 use kiln_vision::ImageClassifier;
 use serde::Serialize;
 
 use crate::backend::{built_backends, dispatch, BackendTask};
 use crate::error::{KilnError, Result};
-use crate::registry::{entry, models, with_segmenter_model, ModelEntry, ModelKind};
+use crate::registry::{entry, models, with_detector_model, with_segmenter_model, ModelEntry, ModelKind};
 use crate::task::classification::{with_classifier, ClassifierJob};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +71,7 @@ impl BackendTask for Describe {
                     ModelKind::Segmenter => {
                         with_segmenter_model::<B, _>(entry.name, &params, &device, Measure { input })
                     }
+                    ModelKind::Detector => with_detector_model::<B, _>(entry.name, &params, &device, Measure { input }),
                 };
                 match measured {
                     Ok(Ok(size)) => Ok(description(Some(size), None)),
@@ -110,6 +112,19 @@ impl<B: AutodiffBackend> OnSegmenter<B> for Measure {
     where
         M: AutodiffModule<B> + SemanticSegmenter<B> + ModuleDisplay + 'static,
         M::InnerModule: SemanticSegmenter<B::InnerBackend> + ModuleDisplay,
+    {
+        model.check_input(self.input).map_err(|e| e.to_string())?;
+        Ok((kiln_vision::complexity::trainable_parameters(&model), None))
+    }
+}
+
+impl<B: AutodiffBackend> OnDetector<B> for Measure {
+    /// Parameters, or why the network cannot take the input (a side not divisible by 16).
+    type Output = std::result::Result<(usize, Option<u64>), String>;
+    fn run<M>(self, model: M) -> Self::Output
+    where
+        M: AutodiffModule<B> + ObjectDetector<B> + ModuleDisplay + 'static,
+        M::InnerModule: ObjectDetector<B::InnerBackend> + ModuleDisplay,
     {
         model.check_input(self.input).map_err(|e| e.to_string())?;
         Ok((kiln_vision::complexity::trainable_parameters(&model), None))

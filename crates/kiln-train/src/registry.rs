@@ -9,6 +9,7 @@ use kiln_vision::backbones::{
     DilatedCnnConfig, EfficientNetConfig, GoogLeNetConfig, LeNet5Config, MnistCnnConfig, MobileNetV1Config,
     MobileNetV2Config, ResNetConfig, ShuffleNetV2Config, SppNetConfig, VitConfig,
 };
+use kiln_vision::detection::{CenterNetConfig, DetectorFamily, OnDetector};
 use kiln_vision::family::{ClassifierFamily, ModelFamily, OnClassifier};
 use kiln_vision::segmentation::{DeepLabConfig, FcnConfig, OnSegmenter, SegmenterFamily};
 
@@ -19,6 +20,7 @@ use crate::error::{KilnError, Result};
 pub trait FamilyVisitor {
     fn classifier<C: ClassifierFamily>(&mut self);
     fn segmenter<C: SegmenterFamily>(&mut self);
+    fn detector<C: DetectorFamily>(&mut self);
 }
 
 /// The families `[model] name` picks from: a new family is one line here, and its variants are
@@ -37,6 +39,7 @@ pub fn visit_families(visitor: &mut impl FamilyVisitor) {
     visitor.classifier::<VitConfig>();
     visitor.segmenter::<FcnConfig>();
     visitor.segmenter::<DeepLabConfig>();
+    visitor.detector::<CenterNetConfig>();
 }
 
 /// What a network of a family computes, and so which task trains it.
@@ -44,6 +47,7 @@ pub fn visit_families(visitor: &mut impl FamilyVisitor) {
 pub enum ModelKind {
     Classifier,
     Segmenter,
+    Detector,
 }
 
 impl ModelKind {
@@ -52,6 +56,7 @@ impl ModelKind {
         match self {
             Self::Classifier => "classification",
             Self::Segmenter => "segmentation",
+            Self::Detector => "detection",
         }
     }
 }
@@ -89,6 +94,9 @@ pub fn models() -> &'static [ModelEntry] {
         }
         fn segmenter<C: SegmenterFamily>(&mut self) {
             self.family::<C>(ModelKind::Segmenter)
+        }
+        fn detector<C: DetectorFamily>(&mut self) {
+            self.family::<C>(ModelKind::Detector)
         }
     }
     static MODELS: LazyLock<Vec<ModelEntry>> = LazyLock::new(|| {
@@ -182,6 +190,9 @@ pub fn check_params(
         fn segmenter<C: SegmenterFamily>(&mut self) {
             self.family::<C>(ModelKind::Segmenter)
         }
+        fn detector<C: DetectorFamily>(&mut self) {
+            self.family::<C>(ModelKind::Detector)
+        }
     }
     let mut check = Check { name, kind, params, found: None };
     visit_families(&mut check);
@@ -235,6 +246,7 @@ pub fn with_classifier_model<B: AutodiffBackend, J: OnClassifier<B>>(
             self.0.offer::<C>(|config, device, job| config.init_with(device, job))
         }
         fn segmenter<C: SegmenterFamily>(&mut self) {}
+        fn detector<C: DetectorFamily>(&mut self) {}
     }
     let mut build = Build(Pending::new(name, params, device, job));
     visit_families(&mut build);
@@ -254,8 +266,29 @@ pub fn with_segmenter_model<B: AutodiffBackend, J: OnSegmenter<B>>(
         fn segmenter<C: SegmenterFamily>(&mut self) {
             self.0.offer::<C>(|config, device, job| config.init_with(device, job))
         }
+        fn detector<C: DetectorFamily>(&mut self) {}
     }
     let mut build = Build(Pending::new(name, params, device, job));
     visit_families(&mut build);
     build.0.finish(ModelKind::Segmenter)
+}
+
+/// Builds detector `name` with `params` and runs `job` on it.
+pub fn with_detector_model<B: AutodiffBackend, J: OnDetector<B>>(
+    name: &str,
+    params: &toml::Table,
+    device: &B::Device,
+    job: J,
+) -> Result<J::Output> {
+    struct Build<'a, B: AutodiffBackend, J: OnDetector<B>>(Pending<'a, B, J, J::Output>);
+    impl<B: AutodiffBackend, J: OnDetector<B>> FamilyVisitor for Build<'_, B, J> {
+        fn classifier<C: ClassifierFamily>(&mut self) {}
+        fn segmenter<C: SegmenterFamily>(&mut self) {}
+        fn detector<C: DetectorFamily>(&mut self) {
+            self.0.offer::<C>(|config, device, job| config.init_with(device, job))
+        }
+    }
+    let mut build = Build(Pending::new(name, params, device, job));
+    visit_families(&mut build);
+    build.0.finish(ModelKind::Detector)
 }

@@ -292,9 +292,9 @@ mod registry {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), count, "a variant name is declared by two families");
-        // The 30 classifiers of issues 3-5 and the two segmentation networks of issue 13.
+        // The 30 classifiers of issues 3-5, the two segmentation networks of issue 13, CenterNet.
         let kinds = |kind| models().iter().filter(|m| m.kind == kind).count();
-        assert_eq!((kinds(ModelKind::Classifier), kinds(ModelKind::Segmenter)), (30, 2));
+        assert_eq!((kinds(ModelKind::Classifier), kinds(ModelKind::Segmenter), kinds(ModelKind::Detector)), (30, 2, 1));
         let dir = tempfile::tempdir().unwrap();
         let base = experiment_toml(dir.path(), "ndarray", "");
         let e = parse_experiment(&base.replace("\"lenet5\"", "\"fcn\""), "exp.toml", &[]).unwrap_err();
@@ -796,3 +796,6 @@ mod cadence {
 
 #[path = "train/segmentation.rs"]
 mod segmentation;
+
+#[path = "train/detection.rs"]
+mod detection;

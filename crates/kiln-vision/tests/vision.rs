@@ -568,3 +568,54 @@ mod suppression {
         assert_eq!((nms.len(), diou.len()), (1, 2));
     }
 }
+
+mod centernet_network {
+    use burn::backend::NdArray;
+    use burn::prelude::*;
+    use kiln_vision::detection::{CenterNetConfig, LabelledBox, ObjectDetector, HEATMAP_PRIOR_BIAS};
+
+    #[test]
+    fn the_heatmap_bias_starts_every_pixel_at_probability_a_tenth() {
+        // −ln((1 − π)/π) at π = 0.1 is −ln 9 = −2.1972; the reference code rounds it to −2.19.
+        assert!((f64::from(HEATMAP_PRIOR_BIAS) + 9f64.ln()).abs() < 0.01);
+        let net = CenterNetConfig::new().with_num_classes(3).with_width(4).init::<NdArray>(&Default::default());
+        let bias: Vec<f32> = net.heat.out.bias.as_ref().unwrap().val().into_data().to_vec().unwrap();
+        assert_eq!(bias, vec![HEATMAP_PRIOR_BIAS; 3]);
+    }
+
+    #[test]
+    fn outputs_are_at_stride_four_and_odd_sizes_are_refused() {
+        let device = Default::default();
+        let net = CenterNetConfig::new().with_width(4).with_head_width(8).init::<NdArray>(&device);
+        let (heat, size, offset) = net.forward(Tensor::zeros([1, 1, 32, 80], &device));
+        assert_eq!((heat.dims(), size.dims(), offset.dims()), ([1, 10, 8, 20], [1, 2, 8, 20], [1, 2, 8, 20]));
+        assert!(net.check_input([1, 128, 128]).is_ok());
+        assert!(net.check_input([1, 100, 128]).unwrap_err().to_string().contains("multiples of 16"));
+        assert!(net.check_input([3, 128, 128]).unwrap_err().to_string().contains("1-channel"));
+    }
+
+    #[test]
+    fn size_and_offset_losses_are_the_l1_at_the_centres_worked_by_hand() {
+        // With the size and offset heads' last convs zeroed, both predict 0 everywhere, so each
+        // L1 term is the mean over objects of |target| summed over its two coordinates.
+        let device = Default::default();
+        let mut net = CenterNetConfig::new().with_width(4).with_head_width(8).init::<NdArray>(&device);
+        for head in [&mut net.size, &mut net.offset] {
+            head.out.weight = head.out.weight.clone().map(|w| w.zeros_like());
+            head.out.bias = head.out.bias.clone().map(|b| b.map(|b| b.zeros_like()));
+        }
+        // Two boxes on a 64×64 input (16×16 output): 10×6 px centred at (13, 9) → 2.5×1.5
+        // output px, centre (3.25, 2.25), offset (0.25, 0.25); 20×12 px centred at (40, 40) →
+        // 5×3, centre (10, 10), offset (0, 0).
+        let objects = vec![vec![
+            LabelledBox { bbox: [8.0, 6.0, 18.0, 12.0], class: 1 },
+            LabelledBox { bbox: [30.0, 34.0, 50.0, 46.0], class: 2 },
+        ]];
+        let losses = net.losses(Tensor::zeros([1, 1, 64, 64], &device), &objects);
+        let value = |name: &str| -> f32 { losses.iter().find(|l| l.0 == name).unwrap().1.clone().into_scalar() };
+        assert!((value("size_loss") - (2.5 + 1.5 + 5.0 + 3.0) / 2.0).abs() < 1e-5);
+        assert!((value("offset_loss") - (0.25 + 0.25) / 2.0).abs() < 1e-5);
+        let total = value("heat_loss") + 0.1 * value("size_loss") + value("offset_loss");
+        assert!((value("loss") - total).abs() < 1e-5);
+    }
+}

@@ -147,6 +147,9 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     if c.sampling.is_some() && c.task.name != "diffusion" {
         return Err(format!("[sampling] is read by the diffusion task only; this is a {} experiment", c.task.name));
     }
+    if c.detection.is_some() && c.task.name != "detection" {
+        return Err(format!("[detection] is read by the detection task only; this is a {} experiment", c.task.name));
+    }
     if c.data.limit == Some(0) {
         return Err("data.limit must be at least 1 (leave it out to use every example)".into());
     }

@@ -26,6 +26,9 @@ pub struct ExperimentConfig {
     /// How a generative model is sampled for evaluation; read by the diffusion task only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<SamplingSection>,
+    /// How detections are suppressed and training canvases augmented; read by the detection task only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<DetectionSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<ReproduceSection>,
 }
@@ -435,6 +438,51 @@ fn default_samples() -> usize {
 }
 fn default_ema_decay() -> f64 {
     0.999
+}
+
+/// `[detection]`: the suppression every validation and test pass applies to the detector's raw
+/// detections, further suppressions scored on the test split beside it (figures
+/// `<suppression>_<metric>`, from the same predictions), and the training augmentation, which
+/// moves the boxes with the pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionSection {
+    /// none, nms, soft_nms_linear, soft_nms_gaussian or diou_nms (`kiln_vision::detection::SUPPRESSIONS`).
+    #[serde(default = "default_suppression")]
+    pub suppression: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compare: Vec<String>,
+    /// Detections kept per image, best first (COCO's AR100 counts 100).
+    #[serde(default = "default_max_detections")]
+    pub max_detections: usize,
+    /// Mirror training canvases left to right with probability ½ (off for digits, whose mirror
+    /// image is no digit).
+    #[serde(default)]
+    pub flip: bool,
+    /// Rescale training canvases by a factor drawn uniformly from `[low, high]` about their
+    /// centre, cropping or padding back to their size; boxes that leave the canvas are clipped,
+    /// and dropped when less than half of them remains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_jitter: Option<[f64; 2]>,
+}
+
+impl Default for DetectionSection {
+    fn default() -> Self {
+        Self {
+            suppression: default_suppression(),
+            compare: Vec::new(),
+            max_detections: default_max_detections(),
+            flip: false,
+            scale_jitter: None,
+        }
+    }
+}
+
+fn default_suppression() -> String {
+    "none".into()
+}
+fn default_max_detections() -> usize {
+    100
 }
 
 /// The paper's figure this experiment reproduces, and what kiln should reach on its data.

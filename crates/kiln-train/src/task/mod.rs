@@ -10,6 +10,7 @@
 
 pub mod classification;
 pub mod context;
+pub mod detection;
 pub mod diffusion;
 pub mod language_model;
 pub mod segmentation;
@@ -271,6 +272,7 @@ impl SectionProblem {
 pub const TASKS: &[TaskEntry] = &[
     classification::ENTRY,
     segmentation::ENTRY,
+    detection::ENTRY,
     language_model::ENTRY,
     seq2seq::ENTRY,
     word2vec::ENTRY,
@@ -316,6 +318,7 @@ pub trait TaskJob<B: AutodiffBackend> {
 pub enum TaskData {
     Classification(classification::ClassificationData),
     Segmentation(segmentation::SegmentationData),
+    Detection(detection::DetectionData),
     LanguageModel(language_model::TextData),
     Seq2Seq(seq2seq::PairData),
     Word2Vec(word2vec::Word2VecData),
@@ -330,6 +333,10 @@ impl TaskData {
                 let loss = segmentation::SegmentationLoss::from_section(&cfg.loss)
                     .map_err(|p| KilnError::Unsupported(format!("[loss]: {}", p.message)))?;
                 TaskData::Segmentation(segmentation::SegmentationData::load(cfg, classes, loss.ignore_index)?)
+            }
+            "detection" => {
+                let classes = detection::classes(&cfg.model.name, &cfg.model.params)?;
+                TaskData::Detection(detection::DetectionData::load(cfg, classes)?)
             }
             "language_model" => TaskData::LanguageModel(language_model::TextData::load(cfg)?),
             "seq2seq" => TaskData::Seq2Seq(seq2seq::PairData::load(cfg)?),
@@ -361,6 +368,12 @@ pub fn with_task<B: AutodiffBackend, J: TaskJob<B>>(
             &cfg.model.params,
             device,
             segmentation::Assemble { cfg, data, job },
+        )?,
+        TaskData::Detection(data) => crate::registry::with_detector_model::<B, _>(
+            &cfg.model.name,
+            &cfg.model.params,
+            device,
+            detection::Assemble { cfg, data, job },
         )?,
         TaskData::LanguageModel(data) => language_model::assemble::<B, J>(cfg, data, device, job),
         TaskData::Seq2Seq(data) => seq2seq::assemble::<B, J>(cfg, data, device, job),

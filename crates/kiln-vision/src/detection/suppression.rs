@@ -5,7 +5,7 @@
 use super::ScoredBox;
 use crate::boxes::{diou_nms, nms, soft_nms, SoftNmsConfig, SoftNmsDecay};
 
-/// What `[eval] suppression` / `kiln eval --suppression` can name.
+/// What `[detection] suppression` / `kiln eval --suppression` can name.
 pub const SUPPRESSIONS: [&str; 5] = ["none", "nms", "soft_nms_linear", "soft_nms_gaussian", "diou_nms"];
 
 /// A suppression and its thresholds.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kiln_data::{epoch_permutation, SegmentationDataset};
+use kiln_data::{grey_statistics, random_split, SegmentationDataset};
 
 use crate::config::ExperimentConfig;
 use crate::error::{KilnError, Result};
@@ -48,35 +48,15 @@ impl SegmentationData {
             )));
         }
         // A seeded random hold-out (there is no one class per example to stratify by).
-        let order = epoch_permutation(&(0..train.len()).collect::<Vec<_>>(), cfg.experiment.seed, 0);
-        let held_out = (train.len() as f64 * d.valid_fraction).round() as usize;
-        let (mut valid_indices, mut train_indices) = (order[..held_out].to_vec(), order[held_out..].to_vec());
-        valid_indices.sort_unstable();
-        train_indices.sort_unstable();
+        let (train_indices, valid_indices) = random_split(train.len(), d.valid_fraction, cfg.experiment.seed);
         if train_indices.is_empty() {
             return Err(KilnError::Unsupported(format!("dataset '{}' leaves no training examples", d.root)));
         }
-        let (mean, std) = pixel_statistics(&train, &train_indices);
+        let (mean, std) = grey_statistics(train_indices.iter().map(|&i| train.image(i)));
         Ok(Self { train, test, train_indices, valid_indices, mean, std })
     }
 
     pub fn input_shape(&self) -> [usize; 3] {
         [1, self.train.height, self.train.width]
     }
-}
-
-/// Mean and standard deviation of `indices`' pixels, scaled to [0, 1].
-fn pixel_statistics(set: &SegmentationDataset, indices: &[usize]) -> (f32, f32) {
-    let (mut sum, mut squares, mut count) = (0f64, 0f64, 0f64);
-    for &i in indices {
-        for &p in set.image(i) {
-            let x = f64::from(p) / 255.0;
-            sum += x;
-            squares += x * x;
-            count += 1.0;
-        }
-    }
-    let mean = sum / count;
-    let std = (squares / count - mean * mean).max(0.0).sqrt().max(1e-6);
-    (mean as f32, std as f32)
 }

@@ -5,7 +5,7 @@
 pub mod data;
 mod loss;
 pub(crate) mod models;
-mod overlay;
+pub(crate) mod overlay;
 
 use std::marker::PhantomData;
 use std::path::Path;
@@ -223,6 +223,11 @@ where
     }
 
     fn predict(&self, model: &M, input: &Path, output: &Path, device: &B::Device) -> Result<String> {
+        if output.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            return Err(KilnError::Unsupported(
+                "a segmentation run predicts a PNG overlay (--out); --json is for detection runs".into(),
+            ));
+        }
         let (grey, (h, w)) = read_grey(input)?;
         model.check_input([1, h, w]).map_err(|e| KilnError::Unsupported(format!("'{}': {e}", input.display())))?;
         let pixels: Vec<f32> = grey.iter().map(|&p| (p as f32 / 255.0 - self.data.mean) / self.data.std).collect();

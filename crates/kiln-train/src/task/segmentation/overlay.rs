@@ -6,7 +6,7 @@ use crate::error::{KilnError, Result};
 
 /// Matplotlib's `tab10` colours for classes 1–10 (digits 0–9 on MNIST-seg); class 0 (background)
 /// keeps the image's grey; further classes cycle through the palette.
-const PALETTE: [[u8; 3]; 10] = [
+pub(crate) const PALETTE: [[u8; 3]; 10] = [
     [31, 119, 180],
     [255, 127, 14],
     [44, 160, 44],
