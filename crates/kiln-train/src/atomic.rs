@@ -16,6 +16,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).map_err(io)
 }
 
+/// Replaces `path` with `image` encoded as PNG, atomically (overlays and predicted boxes).
+pub fn write_png(path: &Path, image: &image::RgbImage) -> Result<()> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .map_err(|e| KilnError::Unsupported(format!("cannot write '{}': {e}", path.display())))?;
+    write_atomic(path, &bytes)
+}
+
 /// `dir/.name.tmp-<pid>`: hidden, unique per process, and in the same directory.
 pub fn temp_sibling(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

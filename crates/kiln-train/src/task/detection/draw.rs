@@ -6,7 +6,7 @@ use std::path::Path;
 use kiln_vision::detection::ScoredBox;
 
 use super::super::segmentation::overlay::PALETTE;
-use crate::error::{KilnError, Result};
+use crate::error::Result;
 
 /// Output pixels per input pixel: a 128-px canvas becomes 384 px, so labels fit beside small digits.
 const ZOOM: usize = 3;
@@ -118,9 +118,5 @@ pub fn write_boxes(
         canvas.label(x1, top, &label_text(d, names), colour);
     }
     let image = image::RgbImage::from_raw(width as u32, height as u32, canvas.rgb).expect("h × w × 3 bytes");
-    let tmp = crate::atomic::temp_sibling(path).with_extension("png");
-    image
-        .save_with_format(&tmp, image::ImageFormat::Png)
-        .map_err(|e| KilnError::Unsupported(format!("cannot write '{}': {e}", path.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| KilnError::io("cannot write", path, e))
+    crate::atomic::write_png(path, &image)
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::error::{KilnError, Result};
+use crate::error::Result;
 
 /// Matplotlib's `tab10` colours for classes 1–10 (digits 0–9 on MNIST-seg); class 0 (background)
 /// keeps the image's grey; further classes cycle through the palette.
@@ -31,11 +31,7 @@ pub fn write_overlay(path: &Path, grey: &[u8], classes: &[u8], (h, w): (usize, u
         }
     }
     let image = image::RgbImage::from_raw(w as u32, h as u32, rgb).expect("h × w × 3 bytes");
-    let tmp = crate::atomic::temp_sibling(path).with_extension("png");
-    image
-        .save_with_format(&tmp, image::ImageFormat::Png)
-        .map_err(|e| KilnError::Unsupported(format!("cannot write '{}': {e}", path.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| KilnError::io("cannot write", path, e))
+    crate::atomic::write_png(path, &image)
 }
 
 /// `class 4: 312 px, class 8: 198 px` for the classes other than background, most pixels first.
