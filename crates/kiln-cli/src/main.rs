@@ -10,7 +10,7 @@ use kiln_train::ddp::serve_orchestrator;
 use kiln_train::eval::{evaluate_run, generate_run, predict_run, query_words_run, sample_run};
 use kiln_train::models::describe_models;
 use kiln_train::progress;
-use kiln_train::reproduce::judge_all;
+use kiln_train::reproduce::{baseline_runs, judge_all};
 use kiln_train::run::run_experiment;
 use kiln_train::task::{GenerateRequest, SampleRequest, Sampling, WordQuery};
 use kiln_train::KilnError;
@@ -334,8 +334,10 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     experiment.config.display()
                 ))
             })?;
+            // Baselines first: a missing one is an error before hours of training, not after.
+            let baselines = baseline_runs(&spec, &experiment.config)?;
             let summary = run_experiment(&cfg, resume.as_deref(), progress::for_stdout().as_mut())?;
-            let verdicts = judge_all(&spec, &summary)?;
+            let verdicts = judge_all(&spec, &summary, &baselines)?;
             let width = verdicts.iter().map(|v| v.metric.len()).max().unwrap_or(6).max(16);
             println!("\n{:<width$} {:>8} {:>8} {:>8} {:>9}  verdict", "metric", "paper", "target", "kiln", "tolerance");
             for v in &verdicts {

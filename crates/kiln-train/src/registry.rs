@@ -9,7 +9,7 @@ use kiln_vision::backbones::{
     DilatedCnnConfig, EfficientNetConfig, GoogLeNetConfig, LeNet5Config, MnistCnnConfig, MobileNetV1Config,
     MobileNetV2Config, ResNetConfig, ShuffleNetV2Config, SppNetConfig, VitConfig,
 };
-use kiln_vision::detection::{CenterNetConfig, DetectorFamily, OnDetector};
+use kiln_vision::detection::{CenterNetConfig, DetectorFamily, FcosConfig, OnDetector};
 use kiln_vision::family::{ClassifierFamily, ModelFamily, OnClassifier};
 use kiln_vision::segmentation::{DeepLabConfig, FcnConfig, OnSegmenter, SegmenterFamily};
 
@@ -40,6 +40,7 @@ pub fn visit_families(visitor: &mut impl FamilyVisitor) {
     visitor.segmenter::<FcnConfig>();
     visitor.segmenter::<DeepLabConfig>();
     visitor.detector::<CenterNetConfig>();
+    visitor.detector::<FcosConfig>();
 }
 
 /// What a network of a family computes, and so which task trains it.

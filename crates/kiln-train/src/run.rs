@@ -99,6 +99,8 @@ fn prepare_resume(cfg: &ExperimentConfig, dir: &Path) -> Result<(RunPaths, Optio
     let differing: Vec<String> = differing_keys(&saved, &current)
         .into_iter()
         .filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str()))
+        // [reproduce] only judges the finished run; an updated `expected` must not refuse it.
+        .filter(|k| !k.starts_with("reproduce"))
         // Runs made before `[task]` existed were classification runs.
         .filter(|k| !(k == "task.name" && !saved.contains_key("task") && cfg.task.name == "classification"))
         .collect();

@@ -292,9 +292,10 @@ mod registry {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), count, "a variant name is declared by two families");
-        // The 30 classifiers of issues 3-5, the two segmentation networks of issue 13, CenterNet.
+        // The 30 classifiers of issues 3-5, the two segmentation networks of issue 13, and CenterNet,
+        // FCOS and VarifocalNet of issue 18.
         let kinds = |kind| models().iter().filter(|m| m.kind == kind).count();
-        assert_eq!((kinds(ModelKind::Classifier), kinds(ModelKind::Segmenter), kinds(ModelKind::Detector)), (30, 2, 1));
+        assert_eq!((kinds(ModelKind::Classifier), kinds(ModelKind::Segmenter), kinds(ModelKind::Detector)), (30, 2, 3));
         let dir = tempfile::tempdir().unwrap();
         let base = experiment_toml(dir.path(), "ndarray", "");
         let e = parse_experiment(&base.replace("\"lenet5\"", "\"fcn\""), "exp.toml", &[]).unwrap_err();
@@ -663,6 +664,7 @@ mod reproduce {
             tolerance: 0.01,
             higher_is_better: higher,
             versus: None,
+            baseline: None,
             source: "s".into(),
             also: Default::default(),
         }
@@ -697,10 +699,10 @@ mod reproduce {
             tolerance: 0.0,
             ..spec(false)
         };
-        let v = kiln_train::reproduce::judge_summary(&spec, &summary).unwrap();
+        let v = kiln_train::reproduce::judge_summary(&spec, &summary, &Default::default()).unwrap();
         assert!(v.pass && (v.kiln - 0.8).abs() < 1e-12 && v.metric == "test/heun_swd / test/euler_swd");
         let strict = ReproduceSection { paper: 0.7, ..spec.clone() };
-        assert!(!kiln_train::reproduce::judge_summary(&strict, &summary).unwrap().pass);
+        assert!(!kiln_train::reproduce::judge_summary(&strict, &summary, &Default::default()).unwrap().pass);
         // Further claims on the same run: one row each, after the main claim, named.
         let both = ReproduceSection {
             also: [
@@ -720,7 +722,7 @@ mod reproduce {
             .collect(),
             ..spec
         };
-        let verdicts = kiln_train::reproduce::judge_all(&both, &summary).unwrap();
+        let verdicts = kiln_train::reproduce::judge_all(&both, &summary, &Default::default()).unwrap();
         let rows: Vec<(&str, bool)> = verdicts.iter().map(|v| (v.metric.as_str(), v.pass)).collect();
         // BTreeMap order: lower_swd, then strict. 0.02 > 0.019 fails "at most 0.019".
         assert_eq!(
@@ -791,6 +793,40 @@ mod cadence {
         let nested = format!("{base}\n{main}{}{}", claim("outer", 0.0), claim("outer.also.inner", 0.0));
         let e = config(&nested).unwrap_err().to_string();
         assert!(e.contains("reproduce.also.outer is a claim of its own"), "{e}");
+    }
+    /// A claim against another experiment's run: `kiln reproduce` finds that experiment's newest
+    /// completed run of the same config, and refuses with the command to run when there is none.
+    #[test]
+    fn a_baseline_claim_divides_by_the_baseline_experiments_run() {
+        use kiln_train::config::load_experiment;
+        use kiln_train::reproduce::{baseline_runs, judge_all};
+        let dir = tempfile::tempdir().unwrap();
+        let base = experiment_toml(dir.path(), "ndarray", "").replace("epochs = 2", "epochs = 1");
+        std::fs::write(dir.path().join("base.toml"), &base).unwrap();
+        let claim = "[reproduce]\nmetric = \"test/accuracy\"\nversus = \"test/accuracy\"\nbaseline = \"base.toml\"\n\
+                     paper = 1.0\ntolerance = 0.0\nsource = \"x\"\n";
+        let main_path = dir.path().join("main.toml");
+        std::fs::write(&main_path, format!("{base}\n{claim}")).unwrap();
+        let spec = load_experiment(&main_path, &[]).unwrap().reproduce.unwrap();
+        let e = baseline_runs(&spec, &main_path).unwrap_err().to_string();
+        assert!(e.contains("no completed run") && e.contains("kiln reproduce") && e.contains("base.toml"), "{e}");
+        // The baseline's run: the same config as main.toml up to [reproduce], so main's claim on
+        // that very run is a ratio of exactly 1.
+        let run =
+            run_experiment(&load_experiment(&dir.path().join("base.toml"), &[]).unwrap(), None, &mut Silent).unwrap();
+        let baselines = baseline_runs(&spec, &main_path).unwrap();
+        assert_eq!(baselines["base.toml"].run_dir, run.run_dir);
+        let verdicts = judge_all(&spec, &run, &baselines).unwrap();
+        assert_eq!(verdicts[0].metric, "test/accuracy / base:test/accuracy");
+        assert!(verdicts[0].pass && verdicts[0].kiln == 1.0, "{:?}", verdicts[0]);
+        // A changed baseline file no longer matches the run made from it (a learning rate that a
+        // resume may change is still another experiment here).
+        std::fs::write(dir.path().join("base.toml"), base.replace("lr = 1e-3", "lr = 2e-3")).unwrap();
+        assert!(baseline_runs(&spec, &main_path).unwrap_err().to_string().contains("no completed run"));
+        // A baseline without versus has nothing to divide by.
+        let mut lone = spec.clone();
+        lone.versus = None;
+        assert!(baseline_runs(&lone, &main_path).unwrap_err().to_string().contains("needs versus"));
     }
 }
 

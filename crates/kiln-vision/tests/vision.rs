@@ -619,3 +619,115 @@ mod centernet_network {
         assert!((value("loss") - total).abs() < 1e-5);
     }
 }
+
+mod fcos_network {
+    use burn::backend::{Autodiff, NdArray};
+    use burn::prelude::*;
+    use kiln_vision::detection::{
+        centreness, fcos_locations, ltrb, FcosConfig, FcosLevel, FcosTargets, LabelledBox, ObjectDetector,
+        DENSE_PRIOR_BIAS,
+    };
+
+    fn two_levels() -> [FcosLevel; 2] {
+        [
+            FcosLevel { stride: 4, min_distance: 0.0, max_distance: 12.0 },
+            FcosLevel { stride: 8, min_distance: 12.0, max_distance: f32::INFINITY },
+        ]
+    }
+
+    #[test]
+    fn locations_are_at_half_a_stride_then_every_stride() {
+        let at = fcos_locations(&two_levels(), 16, 8);
+        // Stride 4 on 16×8: 4 rows × 2 columns from (2, 2); stride 8: 2 × 1 from (4, 4).
+        assert_eq!(at.len(), 8 + 2);
+        assert_eq!((at[0], at[1], at[2], at[7]), ([2.0, 2.0], [6.0, 2.0], [2.0, 6.0], [6.0, 14.0]));
+        assert_eq!((at[8], at[9]), ([4.0, 4.0], [4.0, 12.0]));
+    }
+
+    #[test]
+    fn positives_follow_the_level_range_centre_sampling_and_the_smaller_box() {
+        let levels = two_levels();
+        // A 12×12 box [0, 0, 12, 12]: at stride 4 the locations (2|6|10, 2|6|10) are inside;
+        // the farthest side of (6, 6) is 6, of (2, 2) is 10: all ≤ 12, so all nine are on P2.
+        let small = FcosTargets::new(&[[0.0, 0.0, 12.0, 12.0]], &levels, 16, 16, None);
+        let on_p2: Vec<usize> = (0..16).filter(|&k| small.assigned[k].is_some()).collect();
+        assert_eq!(on_p2, [0, 1, 2, 4, 5, 6, 8, 9, 10]);
+        assert!(small.assigned[16..].iter().all(Option::is_none), "no P3 location for a small box");
+        // Centre sampling at 1 stride keeps only locations within 4 px of the centre (6, 6):
+        // (6, 6) alone, strictly inside [2, 2, 10, 10].
+        let sampled = FcosTargets::new(&[[0.0, 0.0, 12.0, 12.0]], &levels, 16, 16, Some(1.0));
+        assert_eq!((0..20).filter(|&k| sampled.assigned[k].is_some()).collect::<Vec<_>>(), [5]);
+        // A 32×32 box [0, 0, 32, 32] has farthest sides ≥ 16 > 12 everywhere: only on P3, at
+        // (4|12|20|28, …), all 16 P3 locations.
+        let large = FcosTargets::new(&[[0.0, 0.0, 32.0, 32.0]], &levels, 32, 32, None);
+        assert!(large.assigned[..64].iter().all(Option::is_none));
+        assert_eq!(large.assigned[64..].iter().filter(|a| a.is_some()).count(), 16);
+        // Two boxes around (6, 6) on P2: the smaller one takes it.
+        let both = FcosTargets::new(&[[0.0, 0.0, 16.0, 16.0], [4.0, 4.0, 9.0, 9.0]], &levels, 16, 16, None);
+        assert_eq!(both.assigned[5], Some(1));
+        assert_eq!(both.assigned[9], Some(0)); // (6, 10) is outside the small box
+    }
+
+    #[test]
+    fn distances_and_centreness_are_worked_by_hand_and_decode_back_to_the_box() {
+        let bbox = [2.0, 4.0, 14.0, 10.0];
+        let d = ltrb([6.0, 6.0], bbox);
+        assert_eq!(d, [4.0, 2.0, 8.0, 4.0]);
+        // √(min(4, 8)/max(4, 8) · min(2, 4)/max(2, 4)) = √(1/2 · 1/2) = 1/2.
+        assert!((centreness(d) - 0.5).abs() < 1e-6);
+        assert!((centreness(ltrb([8.0, 7.0], bbox)) - 1.0).abs() < 1e-6);
+        // Decoding (x − l, y − t, x + r, y + b) inverts the encoding.
+        assert_eq!([6.0 - d[0], 6.0 - d[1], 6.0 + d[2], 6.0 + d[3]], bbox);
+    }
+
+    #[test]
+    fn the_network_checks_its_config_and_input_and_starts_at_the_prior() {
+        assert!((f64::from(DENSE_PRIOR_BIAS) + 99f64.ln()).abs() < 1e-3, "−ln((1 − 0.01)/0.01)");
+        let device = Default::default();
+        let net = FcosConfig::new().with_width(4).with_fpn_width(8).with_groups(2).init::<NdArray>(&device);
+        let bias: Vec<f32> = net.head.class_out.bias.as_ref().unwrap().val().into_data().to_vec().unwrap();
+        assert_eq!(bias, vec![DENSE_PRIOR_BIAS; 10]);
+        assert!(net.check_input([1, 64, 48]).is_ok());
+        assert!(net.check_input([1, 64, 40]).unwrap_err().to_string().contains("multiples of 16"));
+        for bad in [
+            FcosConfig::new().with_strides(vec![4, 16]),
+            FcosConfig::new().with_level_limits(vec![24.0]),
+            FcosConfig::new().with_groups(5),
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        let out = net.forward(Tensor::zeros([2, 1, 64, 32], &device));
+        // P2 16×8 + P3 8×4 + P4 4×2 = 168 locations.
+        assert_eq!(out.class_logits.dims(), [2, 168, 10]);
+        assert_eq!(out.distances.dims(), [2, 168, 4]);
+        assert!(out.refined.is_none());
+    }
+
+    #[test]
+    fn varifocalnet_with_every_part_trains_and_names_its_losses() {
+        // The star-shaped deformable convs and the refinement take gradients end to end.
+        type A = Autodiff<NdArray>;
+        let device = Default::default();
+        let config = FcosConfig::new()
+            .with_width(4)
+            .with_fpn_width(8)
+            .with_groups(2)
+            .with_strides(vec![4, 8])
+            .with_level_limits(vec![12.0])
+            .with_varifocal(true)
+            .with_star(true)
+            .with_refine(true);
+        let net = config.init::<A>(&device);
+        let objects = vec![vec![LabelledBox { bbox: [4.0, 6.0, 20.0, 26.0], class: 2 }]];
+        let images = Tensor::<A, 4>::random([1, 1, 32, 32], burn::tensor::Distribution::Default, &device);
+        let losses = net.losses(images, &objects);
+        let names: Vec<&str> = losses.iter().map(|l| l.0).collect();
+        assert_eq!(names, ["loss", "class_loss", "box_loss", "refine_loss"]);
+        let grads = losses[0].1.backward();
+        let star = net.head.class_feature.star.as_ref().expect("a star-shaped class conv");
+        let g = star.weight.grad(&grads).expect("the deformable conv gets a gradient");
+        assert!(g.abs().sum().into_scalar() > 0.0);
+        let refine = net.head.refine_out.as_ref().unwrap().weight.grad(&grads).unwrap();
+        assert!(refine.abs().sum().into_scalar() > 0.0);
+    }
+}

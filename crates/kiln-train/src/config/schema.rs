@@ -455,6 +455,10 @@ pub struct DetectionSection {
     /// Detections kept per image, best first (COCO's AR100 counts 100).
     #[serde(default = "default_max_detections")]
     pub max_detections: usize,
+    /// Candidates per image the detector hands to the suppression, best first (mmdetection's
+    /// `nms_pre`, 1000): a dense detector's many overlapping boxes are what suppression works on.
+    #[serde(default = "default_candidates", skip_serializing_if = "is_default_candidates")]
+    pub candidates: usize,
     /// Mirror training canvases left to right with probability ½ (off for digits, whose mirror
     /// image is no digit).
     #[serde(default)]
@@ -472,6 +476,7 @@ impl Default for DetectionSection {
             suppression: default_suppression(),
             compare: Vec::new(),
             max_detections: default_max_detections(),
+            candidates: default_candidates(),
             flip: false,
             scale_jitter: None,
         }
@@ -483,6 +488,12 @@ fn default_suppression() -> String {
 }
 fn default_max_detections() -> usize {
     100
+}
+fn default_candidates() -> usize {
+    1000
+}
+fn is_default_candidates(n: &usize) -> bool {
+    *n == default_candidates()
 }
 
 /// The paper's figure this experiment reproduces, and what kiln should reach on its data.
@@ -504,6 +515,11 @@ pub struct ReproduceSection {
     /// run, e.g. Heun at 35 NFE over Euler at 70), and `paper`/`expected` are ratios.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versus: Option<String>,
+    /// With `versus`: an experiment file (relative to this one, e.g. "mnist-det-fcos.toml")
+    /// whose newest completed run supplies the `versus` figure, for an ordering between two
+    /// trainings (a method over its baseline, an ablation row over the row before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     pub source: String,
     /// Further claims checked on the same run (`[reproduce.also.<name>]`, each a claim of its
     /// own without further `also`): one trained model, several of a paper's statements.

@@ -13,6 +13,8 @@ use burn::prelude::*;
 use burn::tensor::module::{interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
+use super::upsample_nearest;
+
 /// ```
 /// use burn::backend::NdArray;
 /// use burn::prelude::*;
@@ -66,12 +68,19 @@ impl<B: Backend> Fpn<B> {
         // Top-down: upsample the coarser merged map to the lateral's exact size, so odd sizes
         // (7 → 4 after a stride-2 stage) still line up; an exact 2× when sizes halve evenly.
         let nearest = InterpolateOptions::new(InterpolateMode::Nearest);
-        let mut merged = Vec::with_capacity(laterals.len());
+        let mut merged: Vec<Tensor<B, 4>> = Vec::with_capacity(laterals.len());
         for lateral in laterals.into_iter().rev() {
             let map = match merged.last() {
                 Some(coarser) => {
                     let [_, _, h, w] = lateral.dims();
-                    lateral + interpolate(Tensor::clone(coarser), [h, w], nearest.clone())
+                    let [_, _, ch, cw] = coarser.dims();
+                    let up = if h == 2 * ch && w == 2 * cw {
+                        // Trains on every backend (Burn's interpolate has no ndarray backward).
+                        upsample_nearest(Tensor::clone(coarser), 2)
+                    } else {
+                        interpolate(Tensor::clone(coarser), [h, w], nearest.clone())
+                    };
+                    lateral + up
                 }
                 None => lateral,
             };

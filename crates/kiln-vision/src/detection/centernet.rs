@@ -18,8 +18,8 @@ use burn::tensor::backend::AutodiffBackend;
 use kiln_losses::CenterNetFocalLossConfig;
 
 use super::family::{DetectorFamily, OnDetector};
-use super::{centernet_peaks, CenterNetTargets, LabelledBox, ObjectDetector, ScoredBox};
-use crate::blocks::{BasicBlock, BasicBlockConfig, ConvNormAct, ConvNormActConfig};
+use super::{basic_block_stages, centernet_peaks, CenterNetTargets, LabelledBox, ObjectDetector, ScoredBox};
+use crate::blocks::{upsample_nearest, BasicBlock, ConvNormAct, ConvNormActConfig};
 use crate::family::{ModelFamily, Variant};
 use crate::VisionError;
 
@@ -129,20 +129,7 @@ impl CenterNetConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> CenterNet<B> {
         let w = self.width;
         let widths = [2 * w, 4 * w, 8 * w];
-        let mut channels = w;
-        let stages = widths
-            .iter()
-            .map(|&out| {
-                let stage = (0..self.blocks.max(1))
-                    .map(|i| {
-                        let cin = if i == 0 { channels } else { out };
-                        BasicBlockConfig::new(cin, out).with_stride(if i == 0 { 2 } else { 1 }).init(device)
-                    })
-                    .collect();
-                channels = out;
-                stage
-            })
-            .collect();
+        let stages = basic_block_stages(w, &widths, self.blocks, device);
         let reduce = [(widths[2], widths[1]), (widths[1], widths[0])]
             .map(|(cin, cout)| ConvNormActConfig::new(cin, cout, 1).init(device))
             .into();
@@ -185,13 +172,6 @@ impl CenterNetConfig {
     }
 }
 
-/// Nearest-neighbour 2× upsampling by broadcasting, `[N, C, h, w]` → `[N, C, 2h, 2w]`: Burn's
-/// `interpolate` has no backward pass on ndarray, a reshape and an expand differentiate everywhere.
-fn upsample_nearest_2x<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    x.reshape([n, c, h, 1, w, 1]).expand([n, c, h, 2, w, 2]).reshape([n, c, 2 * h, 2 * w])
-}
-
 impl<B: Backend> CenterNet<B> {
     /// Heatmap logits `[N, K, H/4, W/4]`, sizes and offsets `[N, 2, H/4, W/4]` (width then
     /// height, x then y, in output pixels).
@@ -205,7 +185,7 @@ impl<B: Backend> CenterNet<B> {
         let mut top = levels.pop().expect("three stages");
         for (reduce, fuse) in self.reduce.iter().zip(&self.fuse) {
             let finer = levels.pop().expect("one finer level per upsampling");
-            top = fuse.forward(upsample_nearest_2x(reduce.forward(top)) + finer);
+            top = fuse.forward(upsample_nearest(reduce.forward(top), 2) + finer);
         }
         (self.heat.forward(top.clone()), self.size.forward(top.clone()), self.offset.forward(top))
     }

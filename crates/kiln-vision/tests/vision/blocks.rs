@@ -149,6 +149,69 @@ mod deformable {
     }
 }
 
+/// kiln's gathered deformable convolution against Burn's `deform_conv2d`: the same function,
+/// values and gradients, with offsets that move taps between pixels and off the input.
+mod gathered_deform {
+    use super::*;
+    use burn::tensor::module::deform_conv2d;
+    use burn::tensor::ops::DeformConvOptions;
+
+    /// Offsets in (−2.6, 2.6), never whole numbers, so no sample sits on a pixel boundary where
+    /// the bilinear factors' derivative jumps.
+    fn fractional_offsets(shape: [usize; 4], seed: usize) -> Tensor<B, 4> {
+        scrambled(shape, seed).mul_scalar(5.2).add_scalar(0.013)
+    }
+
+    fn check(stride: usize, padding: usize, dilation: usize, [h, w]: [usize; 2]) {
+        let x = scrambled([2, 3, h, w], 11);
+        let weight = scrambled([4, 3, 3, 3], 12);
+        let bias = scrambled([4], 13);
+        let [ho, wo] = [h, w].map(|d| (d + 2 * padding - dilation * 2 - 1) / stride + 1);
+        let offset = fractional_offsets([2, 18, ho, wo], 14);
+        let weights_out = scrambled([2, 4, ho, wo], 15);
+        let leaf = |t: &Tensor<B, 4>| Tensor::<A, 4>::from_inner(t.clone()).require_grad();
+        let run = |gathered: bool| {
+            let (xa, oa, wa) = (leaf(&x), leaf(&offset), leaf(&weight));
+            let ba = Tensor::<A, 1>::from_inner(bias.clone()).require_grad();
+            let y = if gathered {
+                gathered_deform_conv2d(
+                    xa.clone(),
+                    oa.clone(),
+                    wa.clone(),
+                    Some(ba.clone()),
+                    DeformGeometry { stride, padding, dilation },
+                )
+            } else {
+                let options = DeformConvOptions::new([stride; 2], [padding; 2], [dilation; 2], 1, 1);
+                deform_conv2d(xa.clone(), oa.clone(), wa.clone(), None, Some(ba.clone()), options)
+            };
+            let grads = (y.clone() * Tensor::from_inner(weights_out.clone())).sum().backward();
+            let g4 = |t: &Tensor<A, 4>| t.grad(&grads).unwrap();
+            (y.inner(), g4(&xa), g4(&oa), g4(&wa), ba.grad(&grads).unwrap())
+        };
+        let (y, gx, go, gw, gb) = run(true);
+        let (y_ref, gx_ref, go_ref, gw_ref, gb_ref) = run(false);
+        assert_eq!(y.dims(), [2, 4, ho, wo]);
+        assert_close(y, y_ref, 1e-5);
+        assert_close(gx, gx_ref, 1e-4);
+        assert_close(go, go_ref, 1e-4);
+        assert_close(gw, gw_ref, 1e-4);
+        let (gb, gb_ref) = (values(gb), values(gb_ref));
+        assert!(gb.iter().zip(&gb_ref).all(|(a, b)| (a - b).abs() < 1e-4), "{gb:?} vs {gb_ref:?}");
+    }
+
+    #[test]
+    fn equals_burns_deform_conv2d_in_values_and_gradients() {
+        check(1, 1, 1, [6, 7]);
+    }
+
+    #[test]
+    fn equals_burns_deform_conv2d_strided_dilated_and_unpadded() {
+        check(2, 2, 2, [9, 8]);
+        check(1, 0, 1, [5, 6]);
+    }
+}
+
 mod spp {
     use super::*;
 

@@ -35,7 +35,8 @@ use crate::progress::Phase;
 
 pub const ENTRY: TaskEntry = TaskEntry {
     name: "detection",
-    summary: "object detection: CenterNet, COCO AP/AP50/AP75/APs/APm/APl/AR100, suppression by name",
+    summary:
+        "object detection: CenterNet, FCOS, VarifocalNet; COCO AP/AP50/AP75/APs/APm/APl/AR100, suppression by name",
     check,
 };
 
@@ -72,7 +73,7 @@ fn check(cfg: &ExperimentConfig) -> std::result::Result<(), SectionProblem> {
         return Err(at(
             "loss",
             "name",
-            "a detector's losses are set in [model], as in an mmdetection head (CenterNet: size_weight, offset_weight, focal_alpha, focal_beta); leave [loss] out".into(),
+            "a detector's losses are set in [model], as in an mmdetection head (CenterNet: size_weight, offset_weight, focal_alpha, focal_beta; FCOS and VarifocalNet: box_loss, box_weight, focal_alpha, varifocal_alpha, …); leave [loss] out".into(),
         ));
     }
     check_metrics(&cfg.metrics).map_err(|message| at("metrics", "names", message))?;
@@ -101,6 +102,7 @@ pub struct DetectionSettings {
     pub suppression: Suppression,
     pub compare: Vec<Suppression>,
     pub max_detections: usize,
+    pub candidates: usize,
     pub flip: bool,
     pub scale_jitter: Option<[f32; 2]>,
 }
@@ -120,6 +122,15 @@ impl DetectionSettings {
         if section.max_detections == 0 {
             return Err(problem("max_detections", "max_detections must be at least 1".into()));
         }
+        if section.candidates < section.max_detections {
+            return Err(problem(
+                "candidates",
+                format!(
+                    "candidates ({}) must be at least max_detections ({}): suppression keeps some of the candidates",
+                    section.candidates, section.max_detections
+                ),
+            ));
+        }
         let scale_jitter = match section.scale_jitter {
             None => None,
             Some([low, high]) if low > 0.0 && low <= high && high.is_finite() => Some([low as f32, high as f32]),
@@ -130,7 +141,14 @@ impl DetectionSettings {
                 ))
             }
         };
-        Ok(Self { suppression, compare, max_detections: section.max_detections, flip: section.flip, scale_jitter })
+        Ok(Self {
+            suppression,
+            compare,
+            max_detections: section.max_detections,
+            candidates: section.candidates,
+            flip: section.flip,
+            scale_jitter,
+        })
     }
 }
 
@@ -280,7 +298,7 @@ impl<M> DetectionTask<M> {
                 for (name, value) in model.losses(images.clone(), &host.objects) {
                     meter.add(name, value, n);
                 }
-                let raw = model.detect(images, keep);
+                let raw = model.detect(images, self.settings.candidates);
                 for (&i, found) in host.indices.iter().zip(&raw) {
                     let truths = Self::ground_truths(set, i);
                     for (suppression, coco) in suppressions.iter().zip(&mut evaluators) {
@@ -405,7 +423,7 @@ where
         model.check_input([1, h, w]).map_err(|e| KilnError::Unsupported(format!("'{}': {e}", input.display())))?;
         let pixels = self.standardise(&grey);
         let images = Tensor::<B::InnerBackend, 4>::from_data(TensorData::new(pixels, [1, 1, h, w]), device);
-        let raw = model.valid().detect(images, self.settings.max_detections).remove(0);
+        let raw = model.valid().detect(images, self.settings.candidates).remove(0);
         let kept = self.settings.suppression.apply(&raw, self.settings.max_detections);
         let names = self.category_names();
         let is_json = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
