@@ -232,8 +232,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
 }
 
-/// DDP across processes: two `kiln run` nodes joined through `kiln orchestrator` on loopback.
-mod multi_node {
+/// DDP across processes: `mpirun` on loopback starting `kiln run` ranks (the `mpi` feature).
+#[cfg(feature = "mpi")]
+mod multi_process {
     use super::*;
     use std::process::{Child, Stdio};
     use std::time::{Duration, Instant};
@@ -247,21 +248,41 @@ mod multi_node {
         }
     }
 
-    /// burn-collective 0.21.0's multi-node all-reduce stalls after its first round (see
-    /// `kiln_train::ddp::MULTI_NODE_OVERRIDE`); registration and faults are tested through it.
-    fn spawn(args: &[&str]) -> Running {
-        let child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(args)
-            .env("KILN_DDP_MULTI_NODE", "experimental")
-            .current_dir(repo())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        Running(child)
+    /// mpirun with what a container needs: root allowed, loopback TCP only (no shared-memory
+    /// transport, no other interfaces), more ranks than cores allowed.
+    fn mpirun() -> Command {
+        let mut command = Command::new("mpirun");
+        command.args([
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "--mca",
+            "btl",
+            "self,tcp",
+            "--mca",
+            "btl_tcp_if_include",
+            "lo",
+            "--mca",
+            "oob_tcp_if_include",
+            "lo",
+        ]);
+        command.current_dir(repo());
+        command
     }
 
-    /// Waits for the process to exit, at most `limit`; returns its exit code and stderr.
+    /// `mpirun -np ranks kiln <args>`, run to the end.
+    fn mpirun_kiln(ranks: usize, args: &[String]) -> Output {
+        let mut command = mpirun();
+        command.args(["-np", &ranks.to_string(), env!("CARGO_BIN_EXE_kiln")]).args(args);
+        command.output().unwrap()
+    }
+
+    fn spawn_mpirun_kiln(ranks: usize, args: &[String]) -> Running {
+        let mut command = mpirun();
+        command.args(["-np", &ranks.to_string(), env!("CARGO_BIN_EXE_kiln")]).args(args);
+        Running(command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap())
+    }
+
+    /// Waits for the process to exit, at most `limit`; returns its exit code, stderr and the wait.
     fn finish(mut p: Running, limit: Duration) -> (Option<i32>, String, Duration) {
         let start = Instant::now();
         loop {
@@ -271,17 +292,8 @@ mod multi_node {
                 return (status.code(), text, start.elapsed());
             }
             assert!(start.elapsed() < limit, "still running after {limit:?}");
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
         }
-    }
-
-    /// `count` consecutive free loopback ports (the orchestrator's, then one per node).
-    fn free_ports(count: u16) -> u16 {
-        let seed = std::process::id() as u16 % 20_000;
-        (0..500u16)
-            .map(|i| 30_000 + (seed + i * 37) % 30_000)
-            .find(|base| (0..count).all(|k| std::net::TcpListener::bind(("0.0.0.0", base + k)).is_ok()))
-            .expect("free ports")
     }
 
     fn weights(run_dir: &Path) -> Vec<f32> {
@@ -311,129 +323,187 @@ mod multi_node {
     }
 
     fn run_dirs(out: &Path) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> =
-            std::fs::read_dir(out.join("mnist-lenet5")).unwrap().map(|e| e.unwrap().path()).collect();
+        let Ok(entries) = std::fs::read_dir(out.join("mnist-lenet5")) else { return Vec::new() };
+        let mut dirs: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
         dirs.sort();
         dirs
     }
 
-    /// 180 training digits, no augmentation: 3 global batches of 60 per epoch.
-    fn common(out: &Path) -> Vec<String> {
-        [
+    /// `kiln run` LeNet-5 on `limit` digits (90% train), no augmentation, into `out`.
+    fn run_args(out: &Path, limit: usize, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "run",
+            "experiments/mnist-lenet5.toml",
             "--backend=ndarray",
-            "--set=data.limit=200",
             "--set=data.augment_shift=0",
-            "--set=train.epochs=2",
-            &format!("--set=experiment.output_dir={}", out.display()),
+            "--set=train.strategy=\"ddp\"",
         ]
         .map(String::from)
-        .to_vec()
-    }
-
-    fn node_args(out: &Path, rank: usize, port: u16, extra: &[&str]) -> Vec<String> {
-        let mut args = vec!["run".to_string(), "experiments/mnist-lenet5.toml".into()];
-        args.extend(common(out));
-        args.extend(
-            [
-                "--set=data.batch_size=30",
-                "--nodes=2",
-                &format!("--node-rank={rank}"),
-                &format!("--orchestrator=127.0.0.1:{port}"),
-            ]
-            .map(String::from),
-        );
+        .to_vec();
+        args.push(format!("--set=data.limit={limit}"));
+        args.push(format!("--set=experiment.output_dir={}", out.display()));
         args.extend(extra.iter().map(|s| s.to_string()));
         args
+    }
+
+    /// 180 training digits in global batches of 60, 2 epochs, split four ways.
+    #[test]
+    fn two_ranks_equal_two_local_devices_equal_one_device_of_the_whole_batch() {
+        let epochs = "--set=train.epochs=2";
+        let ranks_out = tempfile::tempdir().unwrap();
+        let o = mpirun_kiln(2, &run_args(ranks_out.path(), 200, &[epochs, "--set=data.batch_size=30"]));
+        assert!(o.status.success(), "mpirun -np 2: {}", stderr(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(stdout.matches("run written to").count(), 1, "only rank 0 reports: {stdout}");
+        let dirs = run_dirs(ranks_out.path());
+        assert_eq!(dirs.len(), 1, "only rank 0 makes a run directory: {dirs:?}");
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dirs[0].join("summary.json")).unwrap()).unwrap();
+        assert_eq!((summary["strategy"].as_str(), summary["devices"].as_u64()), (Some("ddp"), Some(2)));
+        let two_ranks = weights(&dirs[0]);
+
+        let local_out = tempfile::tempdir().unwrap();
+        let o = kiln(&strs(&run_args(
+            local_out.path(),
+            200,
+            &[epochs, "--set=data.batch_size=30", "--set=train.devices=2"],
+        )));
+        assert!(o.status.success(), "devices = 2: {}", stderr(&o));
+        let two_devices = weights(&run_dirs(local_out.path())[0]);
+
+        let both_out = tempfile::tempdir().unwrap();
+        let o = mpirun_kiln(
+            2,
+            &run_args(both_out.path(), 200, &[epochs, "--set=data.batch_size=15", "--set=train.devices=2"]),
+        );
+        assert!(o.status.success(), "mpirun -np 2 with devices = 2: {}", stderr(&o));
+        let ranks_of_devices = weights(&run_dirs(both_out.path())[0]);
+
+        let single_out = tempfile::tempdir().unwrap();
+        let o = kiln(&strs(&run_args(
+            single_out.path(),
+            200,
+            &[epochs, "--set=data.batch_size=60", "--set=train.strategy=\"single\""],
+        )));
+        assert!(o.status.success(), "one device: {}", stderr(&o));
+        let single = weights(&run_dirs(single_out.path())[0]);
+
+        for (name, w) in [
+            ("2 ranks × 30", &two_ranks),
+            ("2 devices × 30", &two_devices),
+            ("2 ranks × 2 devices × 15", &ranks_of_devices),
+        ] {
+            let err = relative_error(&single, w);
+            assert!(err < 1e-5, "{name} vs 1 device × 60: relative weight error {err:e}");
+        }
     }
 
     fn strs(args: &[String]) -> Vec<&str> {
         args.iter().map(String::as_str).collect()
     }
 
-    #[test]
-    #[ignore = "blocked: burn-collective 0.21.0 stalls on the second global all-reduce (SyncService::sync clears a copy)"]
-    fn two_processes_through_the_orchestrator_end_with_the_weights_of_one_device() {
-        let out = tempfile::tempdir().unwrap();
-        let port = free_ports(3);
-        let _orchestrator = spawn(&["orchestrator", "--bind", &format!("127.0.0.1:{port}")]);
-        let nodes: Vec<Running> = (0..2).map(|rank| spawn(&strs(&node_args(out.path(), rank, port, &[])))).collect();
-        for node in nodes {
-            let (code, text, _) = finish(node, Duration::from_secs(600));
-            assert_eq!(code, Some(0), "{text}");
-        }
-        let ddp_dirs = run_dirs(out.path());
-        assert_eq!(ddp_dirs.len(), 2);
-        assert!(ddp_dirs[0].to_string_lossy().ends_with("-node0") && ddp_dirs[1].to_string_lossy().ends_with("-node1"));
-
-        let single_out = tempfile::tempdir().unwrap();
-        let mut args =
-            vec!["run".to_string(), "experiments/mnist-lenet5.toml".into(), "--set=data.batch_size=60".into()];
-        args.extend(common(single_out.path()));
-        let o = kiln(&strs(&args));
-        assert!(o.status.success(), "{}", stderr(&o));
-        let single = weights(&run_dirs(single_out.path())[0]);
-
-        let (w0, w1) = (weights(&ddp_dirs[0]), weights(&ddp_dirs[1]));
-        assert_eq!(w0, w1, "the two nodes' replicas differ");
-        let err = relative_error(&single, &w0);
-        assert!(err < 1e-5, "2 processes × 30 vs 1 device × 60: relative weight error {err:e}");
-        let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(ddp_dirs[0].join("summary.json")).unwrap()).unwrap();
-        assert_eq!((summary["strategy"].as_str(), summary["devices"].as_u64()), (Some("ddp"), Some(2)));
+    /// The pid of MPI rank `rank` among mpirun's children.
+    fn rank_pid(mpirun: &Running, rank: usize) -> Option<u32> {
+        let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", mpirun.0.id())).ok()?;
+        children.split_whitespace().filter_map(|p| p.parse::<u32>().ok()).find(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == format!("OMPI_COMM_WORLD_RANK={rank}").as_bytes()))
+                .unwrap_or(false)
+        })
     }
 
-    #[test]
-    #[ignore = "blocked: burn-collective 0.21.0 stalls on the second global all-reduce, so training never gets under way"]
-    fn a_killed_node_stops_the_other_within_the_timeout() {
-        let out = tempfile::tempdir().unwrap();
-        let port = free_ports(3);
-        let _orchestrator = spawn(&["orchestrator", "--bind", &format!("127.0.0.1:{port}")]);
-        let long = ["--set=train.epochs=500", "--set=ddp.timeout_seconds=5"];
-        let node0 = spawn(&strs(&node_args(out.path(), 0, port, &long)));
-        let mut node1 = spawn(&strs(&node_args(out.path(), 1, port, &long)));
-        // Training is under way once node 0 has written its first checkpoint.
+    fn signal(pid: u32, name: &str) {
+        let status = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).status().unwrap();
+        assert!(status.success(), "kill -{name} {pid}");
+    }
+
+    /// Waits until the run's first checkpoint exists: training is under way on every rank.
+    fn wait_for_first_checkpoint(out: &Path) -> PathBuf {
         let start = Instant::now();
-        while !run_dirs_exist_with_checkpoint(out.path()) {
+        loop {
+            if let Some(dir) = run_dirs(out).into_iter().find(|d| d.join("checkpoints/epoch-0001").is_dir()) {
+                return dir;
+            }
             assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(20));
         }
-        node1.0.kill().unwrap();
-        let (code, text, waited) = finish(node0, Duration::from_secs(120));
-        assert_eq!(code, Some(2), "{text}");
-        assert!(text.contains("DDP"), "{text}");
-        assert!(waited < Duration::from_secs(5 + 25), "took {waited:?} to notice");
     }
 
-    fn run_dirs_exist_with_checkpoint(out: &Path) -> bool {
-        out.join("mnist-lenet5").is_dir() && run_dirs(out).iter().any(|d| d.join("checkpoints/epoch-0001").is_dir())
-    }
-
+    /// A rank that stops answering (SIGSTOP, as a hung node would) stops the run within the
+    /// timeout, named in the error; the same command with --resume then ends where an
+    /// uninterrupted run ends.
     #[test]
-    fn a_node_that_never_joins_stops_the_other_within_the_timeout() {
+    fn a_hung_rank_stops_the_run_in_time_and_the_run_resumes_to_the_same_weights() {
+        let timeout = 5.0;
+        let extra = ["--set=train.epochs=3", "--set=data.batch_size=30", "--set=ddp.timeout_seconds=5"];
         let out = tempfile::tempdir().unwrap();
-        let port = free_ports(3);
-        let _orchestrator = spawn(&["orchestrator", "--bind", &format!("127.0.0.1:{port}")]);
-        let node0 = spawn(&strs(&node_args(out.path(), 0, port, &["--set=ddp.timeout_seconds=3"])));
-        let (code, text, waited) = finish(node0, Duration::from_secs(60));
+        let job = spawn_mpirun_kiln(2, &run_args(out.path(), 3000, &extra));
+        let run_dir = wait_for_first_checkpoint(out.path());
+        let pid = rank_pid(&job, 1).expect("rank 1's process");
+        signal(pid, "STOP");
+        let (code, text, waited) = finish(job, Duration::from_secs(120));
         assert_eq!(code, Some(2), "{text}");
-        assert!(text.contains("waited 3 s") && text.contains("joining"), "{text}");
-        assert!(waited < Duration::from_secs(3 + 25), "took {waited:?}");
+        assert!(text.contains("rank 1 does not answer"), "{text}");
+        assert!(waited < Duration::from_secs_f64(timeout + 25.0), "took {waited:?} to notice");
+        let finished = run_dir.join("checkpoints/epoch-0003").is_dir();
+        assert!(!finished, "the run finished before rank 1 was stopped; nothing was tested");
+
+        let mut resume = run_args(out.path(), 3000, &extra);
+        resume.push(format!("--resume={}", run_dir.display()));
+        let o = mpirun_kiln(2, &resume);
+        assert!(o.status.success(), "resume: {}", stderr(&o));
+        let resumed = weights(&run_dir);
+
+        let whole_out = tempfile::tempdir().unwrap();
+        let o = mpirun_kiln(2, &run_args(whole_out.path(), 3000, &extra));
+        assert!(o.status.success(), "uninterrupted: {}", stderr(&o));
+        let whole = weights(&run_dirs(whole_out.path())[0]);
+        let err = relative_error(&whole, &resumed);
+        assert!(err < 1e-6, "resumed vs uninterrupted: relative weight error {err:e}");
     }
 
+    /// A rank that dies: the launcher ends the job, non-zero, naming the rank.
     #[test]
-    fn several_nodes_are_refused_with_the_reason() {
+    fn a_killed_rank_ends_the_job() {
+        let extra = ["--set=train.epochs=50", "--set=data.batch_size=30", "--set=ddp.timeout_seconds=30"];
         let out = tempfile::tempdir().unwrap();
-        let o = kiln(&strs(&node_args(out.path(), 0, 1, &[])));
-        assert_user_error(&o, "burn-collective 0.21.0");
-        assert!(!out.path().join("mnist-lenet5").exists(), "a refused run made a directory");
+        let job = spawn_mpirun_kiln(2, &run_args(out.path(), 1000, &extra));
+        wait_for_first_checkpoint(out.path());
+        signal(rank_pid(&job, 1).expect("rank 1's process"), "KILL");
+        let (code, text, waited) = finish(job, Duration::from_secs(60));
+        assert!(code.is_some_and(|c| c != 0), "exit {code:?}: {text}");
+        assert!(text.contains("rank 1"), "{text}");
+        assert!(waited < Duration::from_secs(30), "took {waited:?}");
     }
 
+    /// Ranks with different configs (MPMD launch), and several ranks of a single-device run,
+    /// are refused on every rank before anything is written.
     #[test]
-    fn an_orchestrator_port_in_use_is_a_clear_error() {
-        let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-        let port = taken.local_addr().unwrap().port();
-        let o = kiln(&["orchestrator", "--bind", &format!("127.0.0.1:{port}")]);
-        assert_user_error(&o, "cannot listen on");
+    fn ranks_started_differently_are_refused() {
+        let out = tempfile::tempdir().unwrap();
+        let mut command = mpirun();
+        command.args(["-np", "1", env!("CARGO_BIN_EXE_kiln")]).args(run_args(
+            out.path(),
+            200,
+            &["--set=optim.lr=0.01"],
+        ));
+        command.args([":", "-np", "1", env!("CARGO_BIN_EXE_kiln")]).args(run_args(
+            out.path(),
+            200,
+            &["--set=optim.lr=0.02"],
+        ));
+        let o = command.output().unwrap();
+        let text = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(text.contains("rank 0 of 2: rank(s) 1 were not started like rank 0"), "{text}");
+        assert!(text.contains("rank 1 of 2") && text.contains("differs from rank 0's at optim.lr"), "{text}");
+        assert!(!text.contains("panicked"), "{text}");
+        assert!(run_dirs(out.path()).is_empty(), "a refused run made a directory");
+
+        let o = mpirun_kiln(2, &run_args(out.path(), 200, &["--set=train.strategy=\"single\""]));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("2 processes were started, but [train] strategy is \"single\""), "{}", stderr(&o));
+        assert!(run_dirs(out.path()).is_empty(), "a refused run made a directory");
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every kiln test on every CPU-capable backend: ndarray, flex, wgpu (Mesa's software Vulkan)
-# and tch (LibTorch 2.9.0 from the PyPI torch wheel). Installs what is missing first, so it works
-# on a fresh Debian/Ubuntu machine with Rust, Python 3 and root (or sudo).
+# and tch (LibTorch 2.9.0 from the PyPI torch wheel), and multi-process DDP under Open MPI's
+# mpirun. Installs what is missing first, so it works on a fresh Debian/Ubuntu machine with Rust,
+# Python 3 and root (or sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,14 @@ if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
   echo "tests/run.sh: installing Mesa's software Vulkan (mesa-vulkan-drivers)"
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+fi
+
+# Multi-process DDP: Open MPI (mpirun, and the headers rsmpi builds against) and libclang for
+# rsmpi's bindings.
+if ! dpkg -s openmpi-bin libopenmpi-dev libclang-dev >/dev/null 2>&1; then
+  echo "tests/run.sh: installing Open MPI and libclang (openmpi-bin, libopenmpi-dev, libclang-dev)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin libopenmpi-dev libclang-dev >/dev/null
 fi
 
 # tch: LibTorch from the torch==2.9.0 wheel, in a virtualenv kept in .venv/.
@@ -29,5 +38,5 @@ export VK_ICD_FILENAMES="$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n1)"
 # Mesa warns without a runtime directory (CI containers have none).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
-features="kiln-train/wgpu,kiln-train/tch,kiln-cli/wgpu,kiln-cli/tch"
+features="kiln-train/wgpu,kiln-train/tch,kiln-train/mpi,kiln-cli/wgpu,kiln-cli/tch,kiln-cli/mpi"
 cargo test --release --workspace --features "$features" "$@"

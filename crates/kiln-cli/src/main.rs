@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kiln_train::bench::{bench, BenchOptions};
-use kiln_train::config::{load_experiment, parse_override, Override, SamplerSettings, Strategy};
-use kiln_train::ddp::serve_orchestrator;
+use kiln_train::config::{load_experiment, parse_override, GradientExchange, Override, SamplerSettings, Strategy};
+use kiln_train::ddp::{abort_processes, leave_processes, processes};
 use kiln_train::eval::{evaluate_run, generate_run, predict_run, query_words_run, sample_run};
 use kiln_train::models::describe_models;
 use kiln_train::progress;
@@ -41,55 +41,12 @@ struct ExperimentArgs {
     overrides: Vec<String>,
 }
 
-/// Joining a multi-node DDP run (sets [ddp] keys and strategy = "ddp").
-#[derive(clap::Args)]
-struct NodeArgs {
-    /// Processes taking part (ddp.nodes)
-    #[arg(long)]
-    nodes: Option<usize>,
-    /// This process's rank among them, 0-based (ddp.node_rank)
-    #[arg(long)]
-    node_rank: Option<usize>,
-    /// HOST:PORT of `kiln orchestrator` (ddp.orchestrator)
-    #[arg(long, value_name = "HOST:PORT")]
-    orchestrator: Option<String>,
-    /// HOST:PORT where other nodes reach this one (ddp.node_address; default 127.0.0.1 and the
-    /// orchestrator's port + 1 + rank)
-    #[arg(long, value_name = "HOST:PORT")]
-    node_address: Option<String>,
-}
-
-impl NodeArgs {
-    fn overrides(&self) -> Vec<Override> {
-        let set = |key: &str, value: toml::Value| Override { path: key.split('.').map(String::from).collect(), value };
-        let mut out = Vec::new();
-        if let Some(n) = self.nodes {
-            out.push(set("ddp.nodes", toml::Value::Integer(n as i64)));
-        }
-        if let Some(r) = self.node_rank {
-            out.push(set("ddp.node_rank", toml::Value::Integer(r as i64)));
-        }
-        if let Some(a) = &self.orchestrator {
-            out.push(set("ddp.orchestrator", toml::Value::String(a.clone())));
-        }
-        if let Some(a) = &self.node_address {
-            out.push(set("ddp.node_address", toml::Value::String(a.clone())));
-        }
-        if !out.is_empty() {
-            out.push(set("train.strategy", toml::Value::String("ddp".into())));
-        }
-        out
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
-    /// Train an experiment, writing runs/<name>/<timestamp>/
+    /// Train an experiment, writing runs/<name>/<timestamp>/ (under mpirun/srun: one DDP rank)
     Run {
         #[command(flatten)]
         experiment: ExperimentArgs,
-        #[command(flatten)]
-        node: NodeArgs,
         /// Continue the run in this directory from its newest checkpoint
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
@@ -98,17 +55,9 @@ enum Command {
     Reproduce {
         #[command(flatten)]
         experiment: ExperimentArgs,
-        #[command(flatten)]
-        node: NodeArgs,
         /// Continue the run in this directory from its newest checkpoint, then compare
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
-    },
-    /// Serve the rendezvous of a multi-node DDP run until Ctrl-C (one per run)
-    Orchestrator {
-        /// HOST:PORT to listen on, e.g. 127.0.0.1:29500 (burn-collective listens on all interfaces)
-        #[arg(long, value_name = "HOST:PORT")]
-        bind: String,
     },
     /// Evaluate the newest checkpoint of a run
     Eval {
@@ -265,9 +214,12 @@ enum Command {
         /// single, or ddp: --devices peers all-reducing gradients (and one device alone, for the scaling efficiency)
         #[arg(long, default_value = "single", value_parser = ["single", "ddp"])]
         strategy: String,
-        /// Peers for --strategy ddp; they share the backend's default device
+        /// Peers for --strategy ddp in this process; they share the backend's default device (under mpirun, in each process)
         #[arg(long, default_value_t = 1)]
         devices: usize,
+        /// --strategy ddp: one_buffer (one reduction per step) or per_tensor (one per parameter tensor)
+        #[arg(long, default_value = "one_buffer", value_parser = ["one_buffer", "per_tensor"])]
+        exchange: String,
         #[arg(long)]
         json: bool,
     },
@@ -294,10 +246,29 @@ fn main() -> ExitCode {
         eprintln!("error: kiln stopped on an internal error: {message}{location}. Checkpoints already written are intact; please report this.");
     }));
     let cli = Cli::parse();
-    match execute(cli.command) {
-        Ok(code) => code,
-        Err(error) => {
+    let result = execute(cli.command);
+    let me = processes();
+    match result {
+        Ok(code) => {
+            leave_processes();
+            code
+        }
+        Err(error) if me.size == 1 => {
             eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+        // Every rank met it: rank 0 reports it (the mismatch each rank in its own words) and all end.
+        Err(error) if error.is_on_every_rank() => {
+            if me.is_root() || matches!(error, KilnError::RanksDisagree(_)) {
+                eprintln!("error: {error}");
+            }
+            leave_processes();
+            ExitCode::from(2)
+        }
+        // Only this rank met it: the others would wait for it, so it stops them all.
+        Err(error) => {
+            eprintln!("error (rank {} of {}): {error}", me.rank, me.size);
+            abort_processes(2);
             ExitCode::from(2)
         }
     }
@@ -317,17 +288,20 @@ fn load(args: &ExperimentArgs, extra: Vec<Override>) -> Result<kiln_train::confi
 
 fn execute(command: Command) -> Result<ExitCode, KilnError> {
     match command {
-        Command::Run { experiment, node, resume } => {
-            let cfg = load(&experiment, node.overrides())?;
+        Command::Run { experiment, resume } => {
+            let cfg = load(&experiment, Vec::new())?;
             let summary = run_experiment(&cfg, resume.as_deref(), progress::for_stdout().as_mut())?;
+            if !processes().is_root() {
+                return Ok(ExitCode::SUCCESS);
+            }
             for (key, value) in &summary.metrics {
                 println!("{key:>16}  {value:.4}");
             }
             println!("run written to {}", summary.run_dir);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reproduce { experiment, node, resume } => {
-            let cfg = load(&experiment, node.overrides())?;
+        Command::Reproduce { experiment, resume } => {
+            let cfg = load(&experiment, Vec::new())?;
             let spec = cfg.reproduce.clone().ok_or_else(|| {
                 KilnError::Unsupported(format!(
                     "{} has no [reproduce] section to compare with",
@@ -337,6 +311,9 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             // Baselines first: a missing one is an error before hours of training, not after.
             let baselines = baseline_runs(&spec, &experiment.config)?;
             let summary = run_experiment(&cfg, resume.as_deref(), progress::for_stdout().as_mut())?;
+            if !processes().is_root() {
+                return Ok(ExitCode::SUCCESS);
+            }
             let verdicts = judge_all(&spec, &summary, &baselines)?;
             let width = verdicts.iter().map(|v| v.metric.len()).max().unwrap_or(6).max(16);
             println!("\n{:<width$} {:>8} {:>8} {:>8} {:>9}  verdict", "metric", "paper", "target", "kiln", "tolerance");
@@ -464,12 +441,6 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Orchestrator { bind } => {
-            serve_orchestrator(&bind, |port| {
-                eprintln!("orchestrator listening on port {port} (Ctrl-C stops it); start the nodes with --orchestrator {bind}")
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Config { action: ConfigAction::Show { experiment } } => {
             let cfg = load(&experiment, Vec::new())?;
             print!("{}", toml::to_string_pretty(&cfg).expect("a loaded config serialises"));
@@ -488,9 +459,12 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
             warmup,
             strategy,
             devices,
+            exchange,
             json,
         } => {
             let strategy = if strategy == "ddp" { Strategy::Ddp } else { Strategy::Single };
+            let exchange =
+                if exchange == "per_tensor" { GradientExchange::PerTensor } else { GradientExchange::OneBuffer };
             let device = device.map(|d| d.parse()).transpose().map_err(KilnError::Unsupported)?;
             let input = input.map(|s| parse_shape(&s)).transpose()?;
             let compare_pytorch = compare.is_some();
@@ -503,12 +477,16 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                 warmup,
                 strategy,
                 devices,
+                exchange,
                 input,
                 seq_len,
                 vocab,
                 compare_pytorch,
             };
             let report = bench(&options)?;
+            if !processes().is_root() {
+                return Ok(ExitCode::SUCCESS);
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
             } else {
@@ -523,8 +501,8 @@ fn execute(command: Command) -> Result<ExitCode, KilnError> {
                     (report.single_device_samples_per_second, report.scaling_efficiency)
                 {
                     println!(
-                        "ddp with {} devices: {:.0} samples/s in total vs {:.0} on one device: scaling efficiency {:.0}%",
-                        report.devices, report.samples_per_second, single, efficiency * 100.0
+                        "ddp with {} devices: {:.0} samples/s in total vs {:.0} on one device: scaling efficiency {:.0}%; {:.1} ms/step in reductions",
+                        report.devices, report.samples_per_second, single, efficiency * 100.0, report.exchange_ms.unwrap_or(0.0)
                     );
                 }
                 if let (Some(torch), Some(ratio)) = (&report.pytorch, report.ratio_to_pytorch) {

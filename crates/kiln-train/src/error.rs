@@ -47,9 +47,12 @@ pub enum KilnError {
     /// `figure` says which training figure, and how often figures are read.
     #[error("{figure} became {value} by epoch {epoch}, step {step}; training stopped. {kept}")]
     NonFiniteLoss { figure: String, value: f64, epoch: usize, step: usize, kept: String },
-    /// A DDP peer, node or the orchestrator failed or went silent.
+    /// A DDP peer or process failed or went silent.
     #[error("DDP: {0}")]
     Ddp(String),
+    /// The processes of one run were started differently; every rank reports it and refuses.
+    #[error("DDP: {0}")]
+    RanksDisagree(String),
     /// This peer stopped because another one failed; that one's error is the one to report.
     #[error("DDP peer {rank} stopped because another peer failed")]
     PeerAborted { rank: usize },
@@ -58,6 +61,13 @@ pub enum KilnError {
 }
 
 impl KilnError {
+    /// Whether every process of a multi-process run meets this same error at the same point (a
+    /// refusal at the start, a NaN in the summed figures), so they can all end in order instead
+    /// of one aborting the others.
+    pub fn is_on_every_rank(&self) -> bool {
+        matches!(self, Self::RanksDisagree(_) | Self::NonFiniteLoss { .. })
+    }
+
     pub fn io(what: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io { what: what.into(), path: path.into(), source }
     }

@@ -50,8 +50,8 @@ impl<B: Backend> FigureMeter<B> {
     }
 
     /// The means so far, summed over the peers of `reducer` first. `step` is the caller's global
-    /// step: under DDP every peer must be at the same one, or the nodes resumed from different
-    /// checkpoints.
+    /// step: under DDP every peer must be at the same one, or the processes resumed from
+    /// different checkpoints.
     pub fn read(&self, reducer: &dyn Reducer<B>, step: usize) -> Result<Figures> {
         if self.names.is_empty() {
             return Ok(Figures::new());
@@ -70,7 +70,7 @@ impl<B: Backend> FigureMeter<B> {
         let steps = values[2 * k] / world as f64;
         if world > 1 && steps != step as f64 {
             return Err(KilnError::Ddp(format!(
-                "peer {} is at step {step} but the peers average step {steps}: the nodes resumed from different checkpoints",
+                "peer {} is at step {step} but the peers average step {steps}: the processes resumed from different checkpoints",
                 reducer.rank()
             )));
         }

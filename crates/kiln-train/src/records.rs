@@ -70,7 +70,7 @@ pub struct RunSummary {
     /// Keyed `<split>/<figure>`, e.g. "test/accuracy", "test/mean_iou", "model/receptive_field".
     pub metrics: BTreeMap<String, f64>,
     pub backend: String,
-    /// Peers in total (devices per node × nodes).
+    /// Peers in total (devices per process × processes).
     pub devices: usize,
     pub strategy: String,
     pub epochs_completed: usize,

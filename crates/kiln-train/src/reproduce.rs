@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{differing_keys, load_experiment, ReproduceSection};
+use crate::config::{load_experiment, run_config_changes, ReproduceSection};
 use crate::error::{KilnError, Result};
 use crate::records::RunSummary;
 
@@ -116,7 +116,6 @@ pub fn baseline_runs(spec: &ReproduceSection, experiment: &Path) -> Result<Basel
         let path = experiment.parent().unwrap_or(Path::new(".")).join(baseline);
         let cfg = load_experiment(&path, &[])?;
         let parent = Path::new(&cfg.experiment.output_dir).join(&cfg.experiment.name);
-        let wanted: toml::Table = toml::Table::try_from(&cfg).expect("a loaded config serialises");
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(&parent)
             .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
@@ -124,10 +123,7 @@ pub fn baseline_runs(spec: &ReproduceSection, experiment: &Path) -> Result<Basel
         let matching = dirs.iter().rev().find_map(|dir| {
             let summary: RunSummary =
                 serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).ok()?).ok()?;
-            let saved: toml::Table = toml::from_str(&std::fs::read_to_string(dir.join("config.toml")).ok()?).ok()?;
-            let same = differing_keys(&saved, &wanted)
-                .iter()
-                .all(|k| BASELINE_INDIFFERENT.contains(&k.as_str()) || k.starts_with("reproduce"));
+            let same = run_config_changes(&dir.join("config.toml"), &cfg, &BASELINE_INDIFFERENT).ok()?.is_empty();
             (summary.status == "completed" && same).then_some(summary)
         });
         let summary = matching.ok_or_else(|| {

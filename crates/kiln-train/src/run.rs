@@ -8,7 +8,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use crate::backend::{dispatch, BackendTask};
 use crate::checkpoint::{self, CheckpointReader, TrainerState};
-use crate::config::{differing_keys, ExperimentConfig, Strategy};
+use crate::config::{run_config_changes, ExperimentConfig, Strategy};
 use crate::error::{KilnError, Result};
 use crate::progress::TrainingObserver;
 use crate::records::{keyed, RunSummary, BURN_VERSION, KILN_VERSION};
@@ -17,19 +17,38 @@ use crate::trainer::{fit, FitSettings, RunPaths};
 
 /// Trains the experiment; with `resume`, continues the run in that directory from its newest
 /// checkpoint. Returns the summary also written to `summary.json`.
+///
+/// Under `mpirun`/`srun` every process calls this with the same config: rank 0 makes the run
+/// directory, reports to `observer` and writes the files; the other ranks train silently (their
+/// summary has no metrics) and read the run directory only to resume, so it must be on a
+/// filesystem every node sees. Call [`crate::ddp::leave_processes`] when done.
 pub fn run_experiment(
     cfg: &ExperimentConfig,
     resume: Option<&Path>,
     observer: &mut dyn TrainingObserver,
 ) -> Result<RunSummary> {
+    let processes = crate::ddp::join_processes()?;
     check_supported(cfg)?;
+    crate::ddp::check_ranks_agree(cfg, resume)?;
     let data = TaskData::load(cfg)?;
     let (paths, checkpoint) = match resume {
         Some(dir) => prepare_resume(cfg, dir)?,
-        None => (create_run_dir(cfg)?, None),
+        None if processes.is_root() => (create_run_dir(cfg)?, None),
+        None => (RunPaths::new(""), None),
     };
-    let resolved = toml::to_string_pretty(cfg).expect("a loaded config serialises");
-    crate::atomic::write_atomic(&paths.config(), resolved.as_bytes())?;
+    // The other ranks learn rank 0's directory, to name it in their errors.
+    let timeout = std::time::Duration::from_secs_f64(cfg.ddp.timeout_seconds);
+    let dir = paths.dir.display().to_string().into_bytes();
+    let dir = crate::ddp::broadcast_from_root(dir, timeout, "sharing the run directory")?;
+    let paths = RunPaths::new(String::from_utf8_lossy(&dir).into_owned());
+    let mut silent = crate::progress::Silent;
+    let observer: &mut dyn TrainingObserver = if processes.is_root() {
+        let resolved = toml::to_string_pretty(cfg).expect("a loaded config serialises");
+        crate::atomic::write_atomic(&paths.config(), resolved.as_bytes())?;
+        observer
+    } else {
+        &mut silent
+    };
     let job = RunOnBackend { cfg, data, paths: &paths, observer, checkpoint, started: Instant::now() };
     dispatch(&cfg.train.backend, cfg.train.device, job)?
 }
@@ -38,7 +57,7 @@ pub fn run_experiment(
 /// configs built in code rather than loaded from a file).
 pub fn check_supported(cfg: &ExperimentConfig) -> Result<()> {
     crate::config::check_strategy(cfg).map_err(KilnError::Unsupported)?;
-    crate::ddp::check_nodes_supported(cfg)?;
+    crate::ddp::check_strategy_spans(crate::ddp::processes(), cfg.train.strategy)?;
     let entry = crate::task::entry(&cfg.task.name).map_err(KilnError::Unsupported)?;
     (entry.check)(cfg).map_err(|p| match p.section {
         "model" => KilnError::ModelParams { model: cfg.model.name.clone(), message: p.problem.message },
@@ -59,8 +78,6 @@ fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
             _ => None,
         })
         .collect();
-    // Nodes of one run started in the same second on one machine get a directory each.
-    let stamp = if cfg.ddp.nodes > 1 { format!("{stamp}-node{}", cfg.ddp.node_rank) } else { stamp };
     let mut dir = parent.join(&stamp);
     let mut n = 2;
     while dir.exists() {
@@ -73,8 +90,8 @@ fn create_run_dir(cfg: &ExperimentConfig) -> Result<RunPaths> {
 
 /// Keys a resumed run may change: more epochs, another backend or worker count, the logging
 /// cadence, and the fixes for a diverged run (a lower learning rate, gradient clipping). Anything
-/// else makes a new run. Where the other nodes are, and how long to wait for them, may change too.
-pub const RESUMABLE_CHANGES: [&str; 11] = [
+/// else makes a new run. How long to wait for the other processes may change too.
+pub const RESUMABLE_CHANGES: [&str; 9] = [
     "train.epochs",
     "train.backend",
     "train.device",
@@ -83,8 +100,6 @@ pub const RESUMABLE_CHANGES: [&str; 11] = [
     "data.num_workers",
     "optim.lr",
     "optim.grad_clip",
-    "ddp.orchestrator",
-    "ddp.node_address",
     "ddp.timeout_seconds",
 ];
 
@@ -92,18 +107,8 @@ pub const RESUMABLE_CHANGES: [&str; 11] = [
 fn prepare_resume(cfg: &ExperimentConfig, dir: &Path) -> Result<(RunPaths, Option<CheckpointReader>)> {
     let paths = RunPaths::new(dir);
     let bad = |reason: String| KilnError::Resume { path: dir.to_path_buf(), reason };
-    let saved_text = std::fs::read_to_string(paths.config())
-        .map_err(|e| bad(format!("no readable config.toml ({e}); is this a kiln run directory?")))?;
-    let saved: toml::Table = toml::from_str(&saved_text).map_err(|e| bad(format!("config.toml: {e}")))?;
-    let current: toml::Table = toml::Table::try_from(cfg).expect("a loaded config serialises");
-    let differing: Vec<String> = differing_keys(&saved, &current)
-        .into_iter()
-        .filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str()))
-        // [reproduce] only judges the finished run; an updated `expected` must not refuse it.
-        .filter(|k| !k.starts_with("reproduce"))
-        // Runs made before `[task]` existed were classification runs.
-        .filter(|k| !(k == "task.name" && !saved.contains_key("task") && cfg.task.name == "classification"))
-        .collect();
+    let differing = run_config_changes(&paths.config(), cfg, &RESUMABLE_CHANGES)
+        .map_err(|e| bad(format!("{e}; is this a kiln run directory?")))?;
     if !differing.is_empty() {
         return Err(bad(format!("the config differs from the run's config.toml at {}", differing.join(", "))));
     }
@@ -167,7 +172,7 @@ impl<B: AutodiffBackend> TaskJob<B> for Train<'_, B> {
             parameters,
             metrics,
             backend: backend.into(),
-            devices: cfg.train.devices.count() * cfg.ddp.nodes,
+            devices: cfg.train.devices.count() * crate::ddp::processes().size,
             strategy: match cfg.train.strategy {
                 Strategy::Single => "single".into(),
                 Strategy::Ddp => "ddp".into(),
@@ -184,7 +189,7 @@ impl<B: AutodiffBackend> TaskJob<B> for Train<'_, B> {
             Ok(outcome) => outcome,
             Err(error) => {
                 // Record the divergence next to the kept checkpoint, then report it.
-                if matches!(error, KilnError::NonFiniteLoss { .. }) {
+                if matches!(error, KilnError::NonFiniteLoss { .. }) && crate::ddp::processes().is_root() {
                     if let Ok(Some(ck)) = checkpoint::latest(&paths.checkpoints()) {
                         summary("diverged", history_metrics(&ck.state), &ck.state).write(&paths.summary())?;
                     }
@@ -192,6 +197,10 @@ impl<B: AutodiffBackend> TaskJob<B> for Train<'_, B> {
                 return Err(error);
             }
         };
+        if !crate::ddp::processes().is_root() {
+            // Rank 0 tests the model and writes the summary; this rank's part is done.
+            return Ok(summary("completed", BTreeMap::new(), &outcome.state));
+        }
         let mut metrics = history_metrics(&outcome.state);
         metrics.extend(keyed("model", &facts));
         let mut ctx =

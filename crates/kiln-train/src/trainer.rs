@@ -154,17 +154,18 @@ pub fn fit<B: AutodiffBackend, T: Task<B>>(
     let start = Start { state: resume.as_ref().map(|c| c.state.clone()).unwrap_or_default(), checkpoint: resume };
     match settings.strategy {
         Strategy::Single => {
-            let role = Role::Main { observer, gates: Vec::new() };
+            let role = Role::Main { observer, gates: Vec::new(), records: true };
             train_replica(task, settings, &SingleDevice, device.clone(), model, &start, paths, role)
         }
         Strategy::Ddp => crate::ddp::launch(task, model, settings, device, paths, observer, &start),
     }
 }
 
-/// The main replica (local peer 0 of each node) validates, reports and writes the checkpoints,
-/// then lets the node's other replicas into the next epoch.
+/// The main replica (local peer 0 of each process) seeds the process's generator and lets the
+/// process's other replicas into the next epoch; where it `records` (rank 0's process) it also
+/// validates, reports and writes the checkpoints.
 pub(crate) enum Role<'a> {
-    Main { observer: &'a mut dyn TrainingObserver, gates: Vec<Sender<()>> },
+    Main { observer: &'a mut dyn TrainingObserver, gates: Vec<Sender<()>>, records: bool },
     Follower(Receiver<()>),
 }
 
@@ -185,7 +186,9 @@ pub(crate) fn train_replica<B: AutodiffBackend, T: Task<B>>(
     let mut optimizers = task.optimizers();
     if let Some(ck) = &start.checkpoint {
         (model, optimizers) = task.load(model, optimizers, ck, &device)?;
-    } else if world > 1 {
+    }
+    if world > 1 {
+        // Also after a resume: every rank continues from rank 0's weights, whatever it read.
         model = copy_from_rank0::<B, T::Model>(model, reducer)?;
     }
     let examples = task.train_examples();
@@ -258,7 +261,14 @@ pub(crate) fn train_replica<B: AutodiffBackend, T: Task<B>>(
         let seconds = started.elapsed().as_secs_f64();
         let seen = mine.len() * world;
         match &mut role {
-            Role::Main { observer, gates } => {
+            Role::Main { observer, gates, records: false } => {
+                observer.on_phase_end(&progress);
+                state.epoch = epoch;
+                gates.iter().for_each(|gate| {
+                    let _ = gate.send(());
+                });
+            }
+            Role::Main { observer, gates, records: true } => {
                 observer.on_phase_end(&progress);
                 let valid = if task.has_split(Split::Valid) {
                     let mut ctx = EvalContext::new(&device, s.batch_size, s.num_workers, (epoch, s.epochs), *observer);

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
 use burn_collective::CollectiveConfig;
 use serde::Serialize;
 
 use crate::backend::{dispatch, BackendTask};
-use crate::config::{OptimSection, OptimizerName, Strategy};
-use crate::ddp::{number_parameters, CollectivePeer};
+use crate::config::{GradientExchange, OptimSection, OptimizerName, Strategy};
+use crate::ddp::{broadcast_from_root, number_parameters, processes, CollectivePeer, DdpPeer};
 use crate::error::{KilnError, Result};
 use crate::figures::FigureMeter;
 use crate::registry::entry;
@@ -43,6 +44,8 @@ pub struct BenchOptions {
     /// device alone for the scaling efficiency.
     pub strategy: Strategy,
     pub devices: usize,
+    /// How the DDP peers exchange gradients.
+    pub exchange: GradientExchange,
     /// `[C, H, W]` of the synthetic images; the model's default input when `None`.
     pub input: Option<[usize; 3]>,
     /// Language models: tokens per window and the vocabulary of the random tokens.
@@ -85,6 +88,10 @@ pub struct BenchReport {
     pub single_device_samples_per_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling_efficiency: Option<f64>,
+    /// DDP only: per step, the time the slowest peer spent in reductions (the gradient
+    /// exchange, the figures every 50 steps, and waiting for the other peers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_ms: Option<f64>,
     /// With `compare_pytorch`: the PyTorch side's timing, and kiln's step time over it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pytorch: Option<pytorch::PytorchTiming>,
@@ -98,6 +105,15 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
     }
     if options.strategy == Strategy::Single && options.devices > 1 {
         return Err(KilnError::Unsupported("--devices > 1 needs --strategy ddp".into()));
+    }
+    // Under mpirun, `--strategy ddp` times every process's devices together.
+    let processes = crate::ddp::join_processes()?;
+    crate::ddp::check_strategy_spans(processes, options.strategy)?;
+    if processes.size > 1 && options.compare_pytorch {
+        return Err(KilnError::Unsupported(format!(
+            "--compare pytorch runs one PyTorch process, not {} ranks; time PyTorch's DDP with `python benches/pytorch_bench.py --model {} --ddp {}`",
+            processes.size, options.model, processes.size
+        )));
     }
     let language_model = LANGUAGE_MODELS.iter().any(|m| m.name == options.model);
     if language_model && options.input.is_some() {
@@ -231,13 +247,20 @@ where
     T::Batch: Clone,
 {
     let model = number_parameters(model);
-    let single = time_steps(task, model.clone(), o, device, &SingleDevice)?;
+    let root = processes().is_root();
+    let single = if root { Some(time_steps(task, model.clone(), o, device, &SingleDevice)?) } else { None };
     let (timing, peers) = match o.strategy {
-        Strategy::Single => (single, 1),
-        Strategy::Ddp => (time_ddp(task, model, o, device)?, o.devices),
+        Strategy::Single => (single.expect("a single-device bench runs in one process"), 1),
+        Strategy::Ddp => {
+            // Under mpirun the other ranks wait while rank 0 times one device on an idle machine.
+            let said = single.map_or(0.0, |t| t.seconds).to_le_bytes().to_vec();
+            broadcast_from_root(said, Duration::from_secs(600), "timing one device alone")?;
+            (time_ddp(task, model, o, device)?, o.devices * processes().size)
+        }
     };
     let samples_per_second = (o.steps * o.batch_size * peers) as f64 / timing.seconds;
-    let single_rate = (o.steps * o.batch_size) as f64 / single.seconds;
+    // Only rank 0 reports, and only it timed one device.
+    let single_rate = single.map_or(f64::NAN, |s| (o.steps * o.batch_size) as f64 / s.seconds);
     let ddp = o.strategy == Strategy::Ddp;
     Ok(BenchReport {
         model: o.model.clone(),
@@ -257,6 +280,7 @@ where
         devices: peers,
         single_device_samples_per_second: ddp.then_some(single_rate),
         scaling_efficiency: ddp.then(|| samples_per_second / (peers as f64 * single_rate)),
+        exchange_ms: ddp.then(|| timing.exchange_seconds * 1e3 / o.steps as f64),
         pytorch: None,
         ratio_to_pytorch: None,
     })
@@ -266,6 +290,34 @@ where
 struct Timing {
     first_step_ms: f64,
     seconds: f64,
+    /// Of `seconds`, spent in the reducer's sums (the exchange, and waiting for the others).
+    exchange_seconds: f64,
+}
+
+/// A reducer that adds up the time its sums take.
+struct TimedReducer<'r, B: Backend> {
+    inner: &'r dyn Reducer<B>,
+    spent: std::cell::Cell<Duration>,
+}
+
+impl<B: Backend> Reducer<B> for TimedReducer<'_, B> {
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+    fn world(&self) -> usize {
+        self.inner.world()
+    }
+    fn exchange(&self) -> GradientExchange {
+        self.inner.exchange()
+    }
+    fn sum(&self, values: Tensor<B, 1>) -> Result<Tensor<B, 1>> {
+        // Wait for the step's work first, so that only the exchange is counted.
+        B::sync(&values.device()).ok();
+        let started = Instant::now();
+        let summed = self.inner.sum(values);
+        self.spent.set(self.spent.get() + started.elapsed());
+        summed
+    }
 }
 
 /// Times `o.steps` task steps after the first and `o.warmup` more, gradients reduced by
@@ -280,6 +332,8 @@ fn time_steps<B: AutodiffBackend, T: Task<B>>(
 where
     T::Batch: Clone,
 {
+    let timed = TimedReducer { inner: reducer, spent: Default::default() };
+    let reducer: &dyn Reducer<B::InnerBackend> = &timed;
     let batch = task.synthetic_batch(o.batch_size, reducer.rank() as u64);
     let mut optimizers = task.optimizers();
     let mut carry = T::Carry::default();
@@ -301,17 +355,19 @@ where
         model = step(model, 1 + i)?;
     }
     B::sync(device).ok();
+    timed.spent.set(Duration::ZERO);
     let start = Instant::now();
     for i in 0..o.steps {
         model = step(model, 1 + o.warmup + i)?;
     }
     meter.read(reducer, 1 + o.warmup + o.steps)?;
     B::sync(device).ok();
-    Ok(Timing { first_step_ms, seconds: start.elapsed().as_secs_f64() })
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Timing { first_step_ms, seconds, exchange_seconds: timed.spent.get().as_secs_f64() })
 }
 
-/// `o.devices` peers on the backend's default device, each with its own batch; the slowest
-/// peer's time counts (they wait for each other every step anyway).
+/// `o.devices` peers on the backend's default device (in each process, under mpirun), each with
+/// its own batch; the slowest peer's time counts (they wait for each other every step anyway).
 fn time_ddp<B: AutodiffBackend, T: Task<B>>(
     task: &T,
     model: T::Model,
@@ -328,8 +384,15 @@ where
             .map(|rank| {
                 let (replica, config) = (model.clone().fork(device), config.clone());
                 scope.spawn(move || {
-                    let peer = CollectivePeer::<B::InnerBackend>::start(rank, o.devices, Duration::from_secs(600));
-                    peer.register(device.clone(), config)?;
+                    let timeout = Duration::from_secs(600);
+                    let local = if o.devices > 1 {
+                        let peer = CollectivePeer::<B::InnerBackend>::start(rank, timeout);
+                        peer.register(device.clone(), config)?;
+                        Some(peer)
+                    } else {
+                        None
+                    };
+                    let peer = DdpPeer::new(local, (rank, o.devices), processes(), timeout).with_exchange(o.exchange);
                     let timing = time_steps(task, replica, o, device, &peer);
                     if timing.is_err() {
                         burn_collective::reset_collective::<B::InnerBackend>();

@@ -99,7 +99,6 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
         ("data.batch_size", c.data.batch_size),
         ("train.epochs", c.train.epochs),
         ("train.devices", c.train.devices.count()),
-        ("ddp.nodes", c.ddp.nodes),
         ("ddp.tree_arity", c.ddp.tree_arity as usize),
         ("train.checkpoint_every", c.train.checkpoint_every),
         ("train.log_every", c.train.log_every),
@@ -117,12 +116,6 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     crate::backend::check_device_kind(&c.train.backend, c.train.device).map_err(|e| format!("train.device: {e}"))?;
     if !(c.ddp.timeout_seconds > 0.0 && c.ddp.timeout_seconds.is_finite()) {
         return Err(format!("ddp.timeout_seconds must be a positive number, got {}", c.ddp.timeout_seconds));
-    }
-    if c.ddp.node_rank >= c.ddp.nodes {
-        return Err(format!("ddp.node_rank is {} but must be below ddp.nodes ({})", c.ddp.node_rank, c.ddp.nodes));
-    }
-    if c.ddp.nodes > 1 && c.ddp.orchestrator.is_none() {
-        return Err("ddp.nodes > 1 needs ddp.orchestrator = \"HOST:PORT\" (where `kiln orchestrator` listens)".into());
     }
     if c.data.eval_sizes.contains(&0) {
         return Err(format!("data.eval_sizes must be positive sizes, got {:?}", c.data.eval_sizes));
@@ -159,10 +152,12 @@ fn validate(c: &ExperimentConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// Several devices or nodes need the DDP strategy (also checked for configs built in code).
+/// Several devices need the DDP strategy (also checked for configs built in code).
 pub fn check_strategy(c: &ExperimentConfig) -> Result<(), String> {
-    if c.train.strategy == super::Strategy::Single && (c.train.devices.count() > 1 || c.ddp.nodes > 1) {
-        return Err("train.devices > 1 or ddp.nodes > 1 need strategy = \"ddp\" in [train] (strategy = \"single\" trains on one device)".into());
+    if c.train.strategy == super::Strategy::Single && c.train.devices.count() > 1 {
+        return Err(
+            "train.devices > 1 needs strategy = \"ddp\" in [train] (strategy = \"single\" trains on one device)".into(),
+        );
     }
     Ok(())
 }
@@ -180,6 +175,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("clip_grad_norm", "grad_clip"),
     ("gradient_clip_val", "grad_clip"),
 ];
+
+/// `[ddp]` keys of the burn-collective multi-node path that MPI's launchers replaced.
+const REMOVED_DDP_KEYS: [&str; 5] = ["nodes", "node_rank", "orchestrator", "node_address", "global_all_reduce"];
 
 /// Turns a toml/serde error into a message with line, section and suggestion.
 fn locate(error: toml::de::Error, text: &str, file: &str) -> ConfigError {
@@ -204,6 +202,9 @@ fn describe(message: &str, section: Option<&str>) -> (String, Option<String>) {
     let hint = |s: Option<String>| s.map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
     if message.starts_with("unknown field") {
         if let Some((word, choices)) = ticked.split_first() {
+            if section.as_deref() == Some("ddp") && REMOVED_DDP_KEYS.contains(&word.as_str()) {
+                return (format!("'{word}'{place} is gone: the processes of a run now come from a launcher, e.g. `mpirun -np 2 kiln run X.toml` (README, multi-node DDP)"), None);
+            }
             let s = suggest(word, choices);
             return (format!("unknown key '{word}'{place}{}", hint(s.clone())), s);
         }

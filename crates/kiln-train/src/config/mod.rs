@@ -6,7 +6,7 @@ mod overlay;
 mod schema;
 mod suggest;
 
-pub use diff::differing_keys;
+pub use diff::{differing_keys, run_config_changes};
 pub use load::{check_strategy, load_experiment, parse_experiment, parse_override, Override};
 pub use overlay::{overlay_config, ParamProblem};
 pub use schema::*;

@@ -307,48 +307,44 @@ pub enum AllReduceName {
     Ring,
 }
 
-/// `[ddp]`: how peers exchange gradients, the multi-node rendezvous, and the fault timeout.
+/// How a step's gradients travel between replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GradientExchange {
+    /// Every gradient flattened into one buffer, one reduction per step (PyTorch DDP with one
+    /// bucket).
+    #[default]
+    OneBuffer,
+    /// One reduction per parameter tensor (burn-collective's `GradientsParams::all_reduce`), to
+    /// measure what the buffer saves.
+    PerTensor,
+}
+
+/// `[ddp]`: how the devices of a process exchange gradients, and the fault timeout. The
+/// processes themselves come from `mpirun`/`srun` (see [`crate::ddp::join_processes`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DdpSection {
     /// Among the peers of one process.
     #[serde(default = "default_all_reduce")]
     pub local_all_reduce: AllReduceName,
-    /// Among nodes. burn-collective's global ring cannot reduce a tensor smaller than the node
-    /// count (a bias of one value), so tree is the default.
-    #[serde(default = "default_all_reduce")]
-    pub global_all_reduce: AllReduceName,
     #[serde(default = "default_tree_arity")]
     pub tree_arity: u32,
-    /// A peer or node that does not answer within this many seconds stops every process.
+    #[serde(default)]
+    pub exchange: GradientExchange,
+    /// A peer or process that does not answer within this many seconds stops every process
+    /// (rank 0's validation and checkpoint writing count against it).
     #[serde(default = "default_timeout")]
     pub timeout_seconds: f64,
-    /// Processes (nodes) taking part; each runs `devices` peers.
-    #[serde(default = "default_nodes")]
-    pub nodes: usize,
-    /// This process's place among the nodes, 0-based; node 0 holds global rank 0.
-    #[serde(default)]
-    pub node_rank: usize,
-    /// `HOST:PORT` of `kiln orchestrator`; needed when `nodes > 1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orchestrator: Option<String>,
-    /// `HOST:PORT` where the other nodes reach this one; by default 127.0.0.1 and the
-    /// orchestrator's port + 1 + node_rank (every process on one machine).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_address: Option<String>,
 }
 
 impl Default for DdpSection {
     fn default() -> Self {
         Self {
             local_all_reduce: default_all_reduce(),
-            global_all_reduce: default_all_reduce(),
             tree_arity: default_tree_arity(),
+            exchange: GradientExchange::default(),
             timeout_seconds: default_timeout(),
-            nodes: default_nodes(),
-            node_rank: 0,
-            orchestrator: None,
-            node_address: None,
         }
     }
 }
@@ -457,7 +453,7 @@ pub struct DetectionSection {
     pub max_detections: usize,
     /// Candidates per image the detector hands to the suppression, best first (mmdetection's
     /// `nms_pre`, 1000): a dense detector's many overlapping boxes are what suppression works on.
-    #[serde(default = "default_candidates", skip_serializing_if = "is_default_candidates")]
+    #[serde(default = "default_candidates")]
     pub candidates: usize,
     /// Mirror training canvases left to right with probability ½ (off for digits, whose mirror
     /// image is no digit).
@@ -491,9 +487,6 @@ fn default_max_detections() -> usize {
 }
 fn default_candidates() -> usize {
     1000
-}
-fn is_default_candidates(n: &usize) -> bool {
-    *n == default_candidates()
 }
 
 /// The paper's figure this experiment reproduces, and what kiln should reach on its data.
@@ -583,9 +576,6 @@ fn default_tree_arity() -> u32 {
 }
 fn default_timeout() -> f64 {
     60.0
-}
-fn default_nodes() -> usize {
-    1
 }
 fn default_strategy() -> Strategy {
     Strategy::Single

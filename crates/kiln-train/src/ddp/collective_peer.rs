@@ -1,4 +1,5 @@
-//! One peer's handle on burn-collective, with the timeout burn-collective lacks.
+//! One local peer's handle on burn-collective (the peers of one process), with the timeout
+//! burn-collective lacks.
 //!
 //! burn-collective's calls block until every peer has made the same call, with no timeout: a
 //! peer that died or a node that never joined would hang the others forever. So each peer makes
@@ -15,7 +16,6 @@ use burn::prelude::*;
 use burn_collective::{CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
 
 use crate::error::{KilnError, Result};
-use crate::strategy::Reducer;
 
 /// The id a plain vector travels under inside burn-collective's gradient container.
 const VALUES_ID: u64 = u64::MAX;
@@ -32,15 +32,14 @@ type Reply = std::result::Result<Option<GradientsParams>, CollectiveError>;
 /// keeps one server per backend type, and gradients are stored as inner tensors.
 pub struct CollectivePeer<B: Backend> {
     rank: usize,
-    world: usize,
     timeout: Duration,
     requests: SyncSender<Request<B>>,
     replies: Receiver<Reply>,
 }
 
 impl<B: Backend> CollectivePeer<B> {
-    /// Starts the side thread of global rank `rank` of `world`.
-    pub fn start(rank: usize, world: usize, timeout: Duration) -> Self {
+    /// Starts the side thread of local peer `rank` in this process.
+    pub fn start(rank: usize, timeout: Duration) -> Self {
         let (requests, incoming) = sync_channel::<Request<B>>(1);
         let (answer, replies) = sync_channel::<Reply>(1);
         let id = PeerId::from(rank);
@@ -61,13 +60,12 @@ impl<B: Backend> CollectivePeer<B> {
                 }
             })
             .expect("the OS starts a thread");
-        Self { rank, world, timeout, requests, replies }
+        Self { rank, timeout, requests, replies }
     }
 
     /// Joins the collective; returns once every peer of every node has joined.
     pub fn register(&self, device: B::Device, config: CollectiveConfig) -> Result<()> {
-        self.call(Request::Register(device, config), "joining (did every node start, with the same config?)")
-            .map(|_| ())
+        self.call(Request::Register(device, config), "joining the other devices of this process").map(|_| ())
     }
 
     /// Leaves the collective; call only after this peer's last all-reduce.
@@ -86,7 +84,7 @@ impl<B: Backend> CollectivePeer<B> {
             }
             Ok(Err(e)) => Err(KilnError::Ddp(format!("peer {} failed while {doing}: {}", self.rank, describe(&e)))),
             Err(RecvTimeoutError::Timeout) => Err(KilnError::Ddp(format!(
-                "peer {} waited {:.0} s for the other peers while {doing}; a peer or node has stopped or is unreachable (raise ddp.timeout_seconds if it is only slow)",
+                "peer {} waited {:.0} s for the other peers while {doing}; a peer of this process has stopped (raise ddp.timeout_seconds if it is only slow)",
                 self.rank,
                 self.timeout.as_secs_f64()
             ))),
@@ -95,26 +93,13 @@ impl<B: Backend> CollectivePeer<B> {
     }
 }
 
-impl<B: Backend> Reducer<B> for CollectivePeer<B> {
-    fn rank(&self) -> usize {
-        self.rank
-    }
-
-    fn world(&self) -> usize {
-        self.world
-    }
-
-    fn mean_grads(&self, grads: GradientsParams) -> Result<GradientsParams> {
-        Ok(self
-            .call(Request::AllReduce(grads, ReduceOperation::Mean), "exchanging gradients")?
-            .expect("an all-reduce answers with gradients"))
-    }
-
-    fn sum(&self, values: Tensor<B, 1>) -> Result<Tensor<B, 1>> {
+impl<B: Backend> CollectivePeer<B> {
+    /// The element-wise sum of every local peer's `values`.
+    pub fn sum(&self, values: Tensor<B, 1>) -> Result<Tensor<B, 1>> {
         let mut packed = GradientsParams::new();
         packed.register::<B, 1>(ParamId::from(VALUES_ID), values);
         let mut reduced = self
-            .call(Request::AllReduce(packed, ReduceOperation::Sum), "summing figures or weights")?
+            .call(Request::AllReduce(packed, ReduceOperation::Sum), "summing gradients, figures or weights")?
             .expect("an all-reduce answers");
         Ok(reduced.remove::<B, 1>(ParamId::from(VALUES_ID)).expect("the values went round"))
     }
@@ -123,7 +108,6 @@ impl<B: Backend> Reducer<B> for CollectivePeer<B> {
 /// burn-collective's errors have no `Display`.
 fn describe(error: &CollectiveError) -> String {
     match error {
-        CollectiveError::Global(global) => format!("between nodes: {global:?}"),
         CollectiveError::RegisterParamsMismatch => {
             "the peers were started with different [ddp]/[train] settings".into()
         }

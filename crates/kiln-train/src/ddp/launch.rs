@@ -1,15 +1,17 @@
 //! Launching DDP replicas: one thread per local device, each running the trainer's one loop
-//! ([`crate::trainer::train_replica`]) with a burn-collective peer as its [`Reducer`].
+//! ([`crate::trainer::train_replica`]) with a [`DdpPeer`] as its reducer: burn-collective among
+//! the process's devices, MPI among processes.
 //!
 //! burn-train 0.21's DDP runs on `DistributedBackend`, which only the CubeCL backends implement
 //! (not ndarray, flex or tch), and it has no multi-node orchestration; kiln's strategy is the same
-//! idea on burn-collective, which works with every backend and across processes.
+//! idea on burn-collective, which works with every backend, and on MPI across processes.
 //!
 //! Every step each replica runs forward and backward on its slice of the global batch, the task
 //! asks for gradients and gets their all-reduced mean, and every replica applies the same
 //! optimizer step, so the replicas stay equal. Figures are summed over the replicas whenever they
-//! are read. The main device (local peer 0 of each node) validates, reports progress and writes
-//! the checkpoints while the other local peers wait for it at the epoch's end. Batch norm uses
+//! are read. The main device (local peer 0 of rank 0's process) validates, reports progress and
+//! writes the checkpoints while the other local peers wait for it at the epoch's end; the main
+//! devices of the other processes only train, and wait for it in the next step's reduction. Batch norm uses
 //! each replica's own batch statistics, as PyTorch's DDP does without SyncBatchNorm; the running
 //! statistics that validation and checkpoints use are the main replica's, as PyTorch's
 //! `broadcast_buffers` makes them.
@@ -22,6 +24,8 @@ use burn::prelude::*;
 use burn::tensor::backend::{AutodiffBackend, DeviceId};
 
 use super::collective_peer::CollectivePeer;
+use super::peer::DdpPeer;
+use super::processes::processes;
 use super::topology::{collective_config, Topology};
 use crate::config::Devices;
 use crate::error::{KilnError, Result};
@@ -29,7 +33,8 @@ use crate::progress::TrainingObserver;
 use crate::task::Task;
 use crate::trainer::{train_replica, FitOutcome, FitSettings, Role, RunPaths, Start};
 
-/// Trains `model` with `[train] devices` peers in this process (and `[ddp] nodes` processes).
+/// Trains `model` with `[train] devices` peers in this process, and as many in every other
+/// process of the run.
 /// Returns the main device's model.
 pub(crate) fn launch<B: AutodiffBackend, T: Task<B>>(
     task: &T,
@@ -40,17 +45,23 @@ pub(crate) fn launch<B: AutodiffBackend, T: Task<B>>(
     observer: &mut dyn TrainingObserver,
     start: &Start,
 ) -> Result<FitOutcome<T::Model>> {
-    let topology = Topology::new(&settings.devices, &settings.ddp);
-    let collective = collective_config(&settings.devices, &settings.ddp)?;
+    let topology = Topology::new(&settings.devices, processes());
+    let collective = collective_config(&settings.devices, &settings.ddp);
     let devices = local_devices::<B>(&settings.devices, device);
     let timeout = Duration::from_secs_f64(settings.ddp.timeout_seconds);
     // A session that failed earlier in this process (tests, notebooks) may have left peers registered.
     burn_collective::reset_collective::<B::InnerBackend>();
 
     let peer_run = |local: usize, device: B::Device, replica: T::Model, role: Role| -> Result<FitOutcome<T::Model>> {
-        let rank = topology.global_rank(local);
-        let peer = CollectivePeer::<B::InnerBackend>::start(rank, topology.world_size(), timeout);
-        peer.register(device.clone(), collective.clone())?;
+        let local_peer = if topology.local_peers > 1 {
+            let peer = CollectivePeer::<B::InnerBackend>::start(local, timeout);
+            peer.register(device.clone(), collective.clone())?;
+            Some(peer)
+        } else {
+            None
+        };
+        let peer = DdpPeer::new(local_peer, (local, topology.local_peers), topology.processes, timeout)
+            .with_exchange(settings.ddp.exchange);
         let outcome = train_replica(task, settings, &peer, device, replica, start, paths, role)?;
         // Every peer has made its last all-reduce by now (the main device's gate came after it).
         peer.finish()?;
@@ -75,7 +86,8 @@ pub(crate) fn launch<B: AutodiffBackend, T: Task<B>>(
             })
             .collect();
         let main = guarded::<B, _, _>(topology.global_rank(0), || {
-            peer_run(0, devices[0].clone(), model, Role::Main { observer, gates })
+            let records = topology.processes.is_root();
+            peer_run(0, devices[0].clone(), model, Role::Main { observer, gates, records })
         });
         let mut errors: Vec<KilnError> = followers
             .into_iter()
@@ -89,9 +101,9 @@ pub(crate) fn launch<B: AutodiffBackend, T: Task<B>>(
                 // Report the peer that failed, not those it stopped.
                 let root = errors.iter().position(|e| !matches!(e, KilnError::PeerAborted { .. })).unwrap_or(0);
                 Err(match errors.swap_remove(root) {
-                    KilnError::PeerAborted { .. } => KilnError::Ddp(
-                        "the collective was torn down (a peer or node stopped); see the messages above".into(),
-                    ),
+                    KilnError::PeerAborted { .. } => {
+                        KilnError::Ddp("the collective was torn down (a peer stopped); see the messages above".into())
+                    }
                     error => error,
                 })
             }

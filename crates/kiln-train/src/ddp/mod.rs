@@ -1,7 +1,7 @@
-//! Distributed data parallel training on burn-collective: several devices in one process
-//! (`[train] strategy = "ddp"`, `devices = N`) and several processes joined by an orchestrator
-//! (`[ddp] nodes`, `node_rank`, `orchestrator`). The strategy launches replicas and reduces for
-//! them; the loop they run is the trainer's.
+//! Distributed data parallel training: several devices in one process (`[train] strategy =
+//! "ddp"`, `devices = N`) on burn-collective's local all-reduce, and several processes and nodes
+//! started by `mpirun` or `srun` on MPI (the `mpi` feature). The strategy launches replicas and
+//! reduces for them; the loop they run is the trainer's.
 //!
 //! ```no_run
 //! use kiln_train::{config::load_experiment, config::parse_override, progress::Silent, run::run_experiment};
@@ -12,16 +12,25 @@
 //! # Ok::<(), kiln_train::KilnError>(())
 //! ```
 
+mod agreement;
 mod collective_peer;
+mod flat_grads;
 mod launch;
-mod orchestrator;
+#[cfg(feature = "mpi")]
+mod mpi_world;
+mod peer;
+mod processes;
 mod replicas;
 mod shard;
 mod topology;
 
+pub use agreement::check_ranks_agree;
 pub use collective_peer::CollectivePeer;
+pub use flat_grads::mean_grads;
 pub(crate) use launch::launch;
-pub use orchestrator::serve_orchestrator;
+pub use peer::DdpPeer;
+pub use processes::{abort_processes, join_processes, leave_processes, processes, Processes};
+pub(crate) use processes::{broadcast_from_root, check_strategy_spans};
 pub use replicas::{copy_from_rank0, number_parameters};
 pub use shard::{shard_order, steps_per_epoch};
-pub use topology::{check_nodes_supported, collective_config, parse_host_port, Topology, MULTI_NODE_OVERRIDE};
+pub use topology::{collective_config, Topology};

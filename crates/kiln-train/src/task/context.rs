@@ -43,7 +43,7 @@ impl<'a, B: AutodiffBackend> StepContext<'a, B> {
     /// calls it once per optimizer.
     pub fn grads<M: AutodiffModule<B>>(&mut self, loss: Tensor<B, 1>, module: &M) -> Result<GradientsParams> {
         let grads = GradientsParams::from_grads(loss.backward(), module);
-        self.reducer.mean_grads(grads)
+        crate::ddp::mean_grads::<B, M>(grads, module, self.reducer)
     }
 
     /// Adds a one-element figure (a batch mean) weighted by `examples`, on the device; no host

@@ -294,7 +294,8 @@ pub fn iacs_targets<B: Backend>(
     Tensor::<B, 1>::zeros([len], &device).select_assign(0, cells, q, burn::tensor::IndexingUpdateOp::Add)
 }
 
-/// −(t log σ(x) + (1 − t) log σ(−x)), summed.
+/// −(t log σ(x) + (1 − t) log σ(−x)), summed. Burn 0.21's `BinaryCrossEntropyLoss` takes
+/// integer targets, and centre-ness targets are soft (in [0, 1]).
 fn binary_cross_entropy_sum<B: Backend>(logits: Tensor<B, 1>, targets: Tensor<B, 1>) -> Tensor<B, 1> {
     (targets.clone() * log_sigmoid(logits.clone()) + (targets.neg() + 1.0) * log_sigmoid(logits.neg())).sum().neg()
 }
@@ -501,7 +502,7 @@ impl ModelFamily for FcosConfig {
     const VARIANTS: &'static [Variant<Self>] = &[
         Variant::new(
             "fcos",
-            "FCOS (Tian et al. 2019): per-location classes, l/t/r/b and centre-ness on an FPN (P3–P5); IoU-family box loss by name",
+            "FCOS (Tian et al. 2019): per-location classes, l/t/r/b and centre-ness on an FPN (P2–P4 by default, `strides`); IoU-family box loss by name",
             [1, 128, 128],
             FcosConfig::new,
         ),

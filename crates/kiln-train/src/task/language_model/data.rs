@@ -136,7 +136,7 @@ impl TextData {
             KilnError::Unsupported("[data] seq_len (tokens per training window) is required for language_model".into())
         })?;
         let world = match cfg.train.strategy {
-            Strategy::Ddp => cfg.train.devices.count() * cfg.ddp.nodes,
+            Strategy::Ddp => cfg.train.devices.count() * crate::ddp::processes().size,
             Strategy::Single => 1,
         };
         let corpus = TextCorpus::load(Path::new(&d.root), d.limit)?;
